@@ -1,0 +1,72 @@
+import type { KeyValue } from './types.js';
+
+/**
+ * Typed failures of the store. Upper layers map them to Kubernetes Status errors:
+ * NotFound → 404, AlreadyExists → 409 AlreadyExists, Conflict → 409 Conflict, Gone → 410 Expired,
+ * Unavailable → 503 / 504.
+ */
+export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'InvalidArgument' | 'Unavailable';
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode;
+  readonly key: string | undefined;
+
+  constructor(code: StorageErrorCode, message: string, key?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = `${code}Error`;
+    this.code = code;
+    this.key = key;
+  }
+}
+
+export class NotFoundError extends StorageError {
+  constructor(key: string) {
+    super('NotFound', `key not found: ${key}`, key);
+  }
+}
+
+export class AlreadyExistsError extends StorageError {
+  constructor(key: string) {
+    super('AlreadyExists', `key already exists: ${key}`, key);
+  }
+}
+
+/** A compare-and-swap lost: `current` is the value that won, so callers can retry without a read. */
+export class ConflictError extends StorageError {
+  readonly current: KeyValue;
+  readonly expectedRevision: number;
+
+  constructor(key: string, expectedRevision: number, current: KeyValue) {
+    super('Conflict', `key ${key} was modified: expected revision ${expectedRevision}, found ${current.modRevision}`, key);
+    this.current = current;
+    this.expectedRevision = expectedRevision;
+  }
+}
+
+/** The requested revision is older than the store's history (compacted). */
+export class GoneError extends StorageError {
+  readonly requestedRevision: number;
+  readonly compactedRevision: number;
+
+  constructor(requestedRevision: number, compactedRevision: number) {
+    super('Gone', `revision ${requestedRevision} has been compacted (oldest available: ${compactedRevision})`);
+    this.requestedRevision = requestedRevision;
+    this.compactedRevision = compactedRevision;
+  }
+}
+
+export class InvalidArgumentError extends StorageError {
+  constructor(message: string) {
+    super('InvalidArgument', message);
+  }
+}
+
+export class UnavailableError extends StorageError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unavailable', message, undefined, options);
+  }
+}
+
+export function isStorageError(err: unknown, code?: StorageErrorCode): err is StorageError {
+  return err instanceof StorageError && (code === undefined || err.code === code);
+}
