@@ -3,9 +3,9 @@ import type { KeyValue } from './types.js';
 /**
  * Typed failures of the store. Upper layers map them to Kubernetes Status errors:
  * NotFound → 404, AlreadyExists → 409 AlreadyExists, Conflict → 409 Conflict, Gone → 410 Expired,
- * Unavailable → 503 / 504.
+ * FutureRevision → 504 "Too large resource version" (the client retries), Unavailable → 503 / 504.
  */
-export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'InvalidArgument' | 'Unavailable';
+export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'FutureRevision' | 'InvalidArgument' | 'Unavailable';
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;
@@ -52,6 +52,16 @@ export class GoneError extends StorageError {
     super('Gone', `revision ${requestedRevision} has been compacted (oldest available: ${compactedRevision})`);
     this.requestedRevision = requestedRevision;
     this.compactedRevision = compactedRevision;
+  }
+}
+
+/** A read at a revision the store has not reached yet. */
+export class FutureRevisionError extends StorageError {
+  readonly requestedRevision: number;
+
+  constructor(requestedRevision: number, currentRevision?: number) {
+    super('FutureRevision', `revision ${requestedRevision} is newer than the store's current revision${currentRevision === undefined ? '' : ` ${currentRevision}`}`);
+    this.requestedRevision = requestedRevision;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Watch, WatchEvent } from './types.js';
+import { UnavailableError } from './errors.js';
 
 /**
  * The consumer side of a watch: producers push events (or fail it); one consumer iterates.
@@ -26,7 +27,7 @@ export class WatchQueue implements Watch {
   push(event: WatchEvent): void {
     if (this.closed) return;
     if (this.buffer.length - this.head >= this.maxBuffered) {
-      this.fail(new Error(`watch consumer fell behind by ${this.maxBuffered} events`));
+      this.fail(new UnavailableError(`watch consumer fell behind by ${this.maxBuffered} events; resume from the last revision seen`));
       return;
     }
     this.buffer.push(event);

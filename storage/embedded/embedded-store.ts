@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { DeleteResult, KeyValue, ListOptions, ListResult, Store, Watch, WatchEvent, WriteResult } from '../types.js';
-import { AlreadyExistsError, ConflictError, GoneError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, FutureRevisionError, GoneError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { decodeContinue, encodeContinue, keyAfter } from '../continue-token.js';
 import { WatchQueue } from '../watch-queue.js';
 import { silentLogger } from '../logger.js';
@@ -117,7 +117,7 @@ export class EmbeddedStore implements Store {
       revision = options.revision;
     }
     if (revision > this.keyspace.revision) {
-      throw new InvalidArgumentError(`revision ${revision} is in the future (current ${this.keyspace.revision})`);
+      throw new FutureRevisionError(revision, this.keyspace.revision);
     }
     if (revision < this.keyspace.revision && revision < this.keyspace.compactedRevision) {
       throw new GoneError(revision, this.keyspace.compactedRevision);

@@ -17,6 +17,14 @@ async function files(dir: string, pattern: RegExp): Promise<string[]> {
   return (await readdir(dir)).filter((name) => pattern.test(name)).sort();
 }
 
+/** Simulates bit rot: inverts one byte in the middle of a file. */
+async function flipMiddleByte(path: string): Promise<void> {
+  const bytes = await readFile(path);
+  const at = Math.floor(bytes.length / 2);
+  bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+  await writeFile(path, bytes);
+}
+
 async function writeKeys(dataDir: string, count: number, options: { snapshotEveryRecords?: number } = {}): Promise<number> {
   const store = await openEmbeddedStore({ dataDir, ...options });
   let revision = 0;
@@ -111,10 +119,7 @@ t.test('embedded: damage before the end of the log refuses to open instead of lo
   await more.close();
   const segments = await files(dir.path, /^wal-.*\.log$/);
   t.equal(segments.length, 2, 'each open starts a new segment');
-  const firstPath = join(dir.path, segments[0] as string);
-  const bytes = await readFile(firstPath);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-  await writeFile(firstPath, bytes);
+  await flipMiddleByte(join(dir.path, segments[0] as string));
   await t.rejects(openEmbeddedStore({ dataDir: dir.path }), CorruptStoreError, 'a damaged earlier segment is reported, not truncated');
 });
 
@@ -124,10 +129,7 @@ t.test('embedded: a damaged snapshot refuses to open', async (t) => {
   await writeKeys(dir.path, 50, { snapshotEveryRecords: 20 });
   const snapshots = await files(dir.path, /\.snap$/);
   t.equal(snapshots.length, 1, 'old snapshots are removed once a newer one is written');
-  const snapshotPath = join(dir.path, snapshots[0] as string);
-  const bytes = await readFile(snapshotPath);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-  await writeFile(snapshotPath, bytes);
+  await flipMiddleByte(join(dir.path, snapshots[0] as string));
   await t.rejects(openEmbeddedStore({ dataDir: dir.path }), CorruptStoreError, 'the damage is reported');
 });
 

@@ -1,7 +1,6 @@
 import type { Test } from 'tap';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../storage/types.js';
-import { isStorageError } from '../../storage/errors.js';
-import type { ConflictError } from '../../storage/errors.js';
+import { ConflictError, isStorageError } from '../../storage/errors.js';
 
 /**
  * The one storage contract every backend must meet. Each backend's test file calls this with a
@@ -124,6 +123,7 @@ export function storageSuite(t: Test, backend: string, open: () => Promise<Store
     t.equal(exact.items.length, 5);
     t.equal(exact.continue, undefined, 'a page that ends exactly at the end has no continue');
 
+    await expectCode(t, store.list('/registry/pods/ns1/', { revision: (await store.revision()) + 1000 }), 'FutureRevision', 'list at a future revision');
     await expectCode(t, store.list('/registry/pods/ns1/', { continue: 'not-a-token' }), 'InvalidArgument', 'garbage continue token');
     await expectCode(t, store.list('/registry/secrets/', { continue: page1.continue as string }), 'InvalidArgument', 'continue token of another list');
   });
@@ -253,7 +253,7 @@ export function storageSuite(t: Test, backend: string, open: () => Promise<Store
           await store.update(key, bytes(String(Number(text(current.value)) + 1)), current.modRevision);
           return;
         } catch (err) {
-          if (!isStorageError(err, 'Conflict')) throw err;
+          if (!(err instanceof ConflictError)) throw err;
           conflicts++;
           current = err.current;
         }

@@ -1,0 +1,22 @@
+import { storageBench } from './storage.js';
+
+/**
+ * `npm run bench [-- scenario...]`: runs the named scenarios (all when none is named) and prints a
+ * table per scenario plus one JSON line with every figure, so runs can be diffed.
+ * Every scenario is bounded in count and time and talks to loopback only.
+ */
+const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
+  storage: () => storageBench({ count: Number(process.env['BENCH_COUNT'] ?? 20_000), maxSeconds: 60 }),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in scenarios));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}\n`);
+  process.exit(2);
+}
+const results = [];
+for (const name of wanted.length > 0 ? wanted : Object.keys(scenarios)) {
+  results.push(await (scenarios[name] as () => Promise<Record<string, unknown>>)());
+}
+process.stdout.write(`\n${JSON.stringify({ bench: results, node: process.version, date: new Date().toISOString() })}\n`);

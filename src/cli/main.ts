@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { isStorageError } from '../../storage/errors.js';
+import { storeCommand } from './store-command.js';
+
+const program = new Command('flotilla')
+  .description('Flotilla: a Kubernetes federation control plane, wire-compatible with Karmada')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(storeCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const message = isStorageError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}

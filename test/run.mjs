@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// `npm test`: typecheck, then every tap suite (test/ and conformance/), then one closing line
+// "N passed, N failed" — the line CI reads (tap's own summary is not). Exit code is non-zero on any
+// failure. Extra arguments go to tap (e.g. `npm test -- test/storage/embedded.test.ts`).
+import { spawn } from 'node:child_process';
+
+function run(command, args, { capture = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'] });
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+
+process.stdout.write('== typecheck (tsc --noEmit)\n');
+const typecheck = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+if (typecheck.code === 0) passed++;
+else failed++;
+
+process.stdout.write('== tap\n');
+const suites = process.argv.slice(2);
+const tap = await run('npx', ['tap', '--reporter=tap', ...suites], { capture: true });
+// tap ends with a comment like "# { total: 87, pass: 85, fail: 2 }" (also skip/todo when present).
+const summary = [...tap.output.matchAll(/^# \{ total: (\d+)(.*)\}$/gm)].pop();
+if (summary) {
+  const count = (name) => Number(new RegExp(`${name}: (\\d+)`).exec(summary[2] ?? '')?.[1] ?? 0);
+  passed += count('pass');
+  failed += count('fail');
+  if (count('skip') + count('todo') > 0) process.stdout.write(`(${count('skip')} skipped, ${count('todo')} todo)\n`);
+}
+if (tap.code !== 0 && (!summary || failed === 0)) failed++; // tap failed without a countable assertion
+
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exitCode = failed === 0 ? 0 : 1;
