@@ -1,4 +1,4 @@
-import { open, readdir, readFile, truncate, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, stat, truncate, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanFrames } from './frame.js';
@@ -78,8 +78,11 @@ export class WalWriter {
     this.segmentFirstRevision = firstRevision;
   }
 
-  /** Opens (or continues an empty) segment starting at `firstRevision`. */
+  /** Opens (or continues an empty) segment starting at `firstRevision`; other empty segments go. */
   static async open(dir: string, firstRevision: number): Promise<WalWriter> {
+    for (const segment of await listSegments(dir)) {
+      if (segment.firstRevision !== firstRevision && (await stat(segment.path)).size === 0) await unlink(segment.path);
+    }
     const handle = await open(join(dir, segmentName(firstRevision)), 'a');
     await syncDirectory(dir);
     return new WalWriter(dir, handle, firstRevision);

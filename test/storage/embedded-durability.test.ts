@@ -182,6 +182,14 @@ t.test('embedded: history is bounded; watches past it are Gone', async (t) => {
   t.equal(recent.length, 50, 'a recent revision still resumes');
 });
 
+t.test('embedded: opening without writing leaves no empty log segments behind', async (t) => {
+  const dir = await tempDir('empty-segments');
+  t.teardown(dir.remove);
+  await writeKeys(dir.path, 3);
+  for (let i = 0; i < 3; i++) await (await openEmbeddedStore({ dataDir: dir.path })).close();
+  t.equal((await files(dir.path, /^wal-.*\.log$/)).length, 2, 'the written segment plus one empty segment to continue in');
+});
+
 t.test('embedded: one process per data dir', async (t) => {
   const dir = await tempDir('lock');
   t.teardown(dir.remove);
