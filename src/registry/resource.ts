@@ -52,7 +52,7 @@ export interface ResourceDefinition {
   readonly strategicMerge: boolean;
   /** Field selectors beyond metadata.name / metadata.namespace, with how to read each from an object. */
   readonly fieldSelectors?: Readonly<Record<string, (object: KubeObject) => string | undefined>>;
-  /** Table columns after Name (Age is added last unless declared); absent = Name + Age. */
+  /** Table columns after Name, exactly as declared (declare Age yourself, as CRDs do); absent = Name + Age. */
   readonly printerColumns?: readonly PrinterColumn[];
   /** Schema reference in openapi/: the component name of the kind's schema, e.g. "io.k8s.api.apps.v1.Deployment". */
   readonly schemaRef?: string;
