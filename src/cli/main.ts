@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { isStorageError } from '../../storage/errors.js';
+import { serveCommand } from './serve-command.js';
 import { storeCommand } from './store-command.js';
 
 const program = new Command('flotilla')
   .description('Flotilla: a Kubernetes federation control plane, wire-compatible with Karmada')
   .version('0.1.0')
   .showHelpAfterError()
+  .addCommand(serveCommand())
   .addCommand(storeCommand());
 
 try {

@@ -1,0 +1,170 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomInt } from 'node:crypto';
+import type { KubeObject } from '../api/object.js';
+import { ApiError, errors } from '../api/status.js';
+import { groupVersion, keyPrefix } from '../registry/resource.js';
+import type { ResourceDefinition } from '../registry/resource.js';
+import type { CachedEvent, WatchEventType } from '../watchcache/watch-cache.js';
+import { printerFor } from './table/printers.js';
+import { buildTable } from './table/table.js';
+import { negotiate } from './negotiation.js';
+import type { ResponseForm } from './negotiation.js';
+import { parseResourceVersion, resolve, selection, selects } from './resource-handlers.js';
+import type { ResourceContext, ResourceRequest } from './resource-handlers.js';
+
+/**
+ * A watch stream (kube-api-contract.md §5): newline-delimited JSON events, flushed one by one, served
+ * from the resource's watch cache. Selectors turn MODIFIED into ADDED/DELETED as objects start or
+ * stop matching; a too-old resourceVersion is an ERROR event with 410 Expired, then the end.
+ */
+const BOOKMARK_INTERVAL_MS = 60_000;
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+export interface WatchPlan {
+  readonly def: ResourceDefinition;
+  readonly start: () => Promise<void>;
+}
+
+/** Validates a watch request (errors here are ordinary HTTP errors) and returns how to run it. */
+export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { req: IncomingMessage; res: ServerResponse }, onEvent?: (def: ResourceDefinition) => void): WatchPlan {
+  const { info, query } = req;
+  const def = resolve(ctx, info);
+  const q = new URLSearchParams(query);
+  if (info.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${info.name}`].filter(Boolean).join(','));
+  const sel = selection(def, q);
+  const resourceVersion = q.get('resourceVersion') ?? undefined;
+  const rv = parseResourceVersion(resourceVersion);
+  const match = q.get('resourceVersionMatch') ?? undefined;
+  const sendInitialEventsParam = q.get('sendInitialEvents');
+  const sendInitialEvents = sendInitialEventsParam === null ? undefined : sendInitialEventsParam === 'true';
+  const bookmarks = q.get('allowWatchBookmarks') === 'true';
+  if (sendInitialEvents !== undefined && match !== 'NotOlderThan') {
+    throw invalid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+  }
+  if (match !== undefined && sendInitialEvents === undefined) {
+    throw invalid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+  }
+  const timeoutParam = q.get('timeoutSeconds');
+  const timeoutSeconds = timeoutParam !== null ? Number(timeoutParam) : randomInt(1800, 3600);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw errors.badRequest(`invalid timeoutSeconds "${timeoutParam ?? ''}"`);
+  const form = negotiate(req.accept, true);
+  const namespace = def.namespaced ? info.namespace : undefined;
+  const prefix = namespace !== undefined ? `${keyPrefix(def)}${namespace}/` : keyPrefix(def);
+  const initial = sendInitialEvents ?? (rv === undefined || rv === 0);
+
+  const start = async (): Promise<void> => {
+    const { res } = http;
+    const cache = ctx.objects.cache(def);
+    const stream = new EventWriter(def, form, res, onEvent);
+    let unsubscribe: (() => void) | undefined;
+    let bookmarkTimer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      unsubscribe?.();
+      clearInterval(bookmarkTimer);
+      clearTimeout(timeoutTimer);
+      if (!res.writableEnded) res.end();
+    };
+    const timeoutTimer = setTimeout(finish, timeoutSeconds * 1000);
+    http.req.socket.once('close', finish);
+    res.once('close', finish);
+
+    res.writeHead(200, { 'Content-Type': form.as === 'Object' ? 'application/json' : form.contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    try {
+      let from = rv ?? 0;
+      if (initial) {
+        if (rv !== undefined && rv > 0) await cache.waitFor(rv);
+        else await cache.ready;
+        const snapshot = cache.snapshot(prefix);
+        for (const object of snapshot.objects) if (selects(def, sel, object)) stream.write('ADDED', object);
+        from = snapshot.revision;
+        if (sendInitialEvents) stream.bookmark(from, true);
+      }
+      unsubscribe = await cache.watch(from, {
+        onEvent: (event) => {
+          if (!event.key.startsWith(prefix)) return;
+          const type = transition(def, sel, event);
+          if (type) stream.writeEvent(type, event);
+          if (res.writableLength > MAX_BUFFERED_BYTES) finish(); // a client this far behind relists
+        },
+        onError: (err) => {
+          stream.error(err instanceof ApiError ? err : errors.internal(String(err)));
+          finish();
+        },
+      });
+      if (bookmarks) bookmarkTimer = setInterval(() => stream.bookmark(cache.revision, false), BOOKMARK_INTERVAL_MS);
+    } catch (err) {
+      stream.error(err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err)));
+      finish();
+    }
+  };
+  return { def, start };
+}
+
+function invalid(field: string, message: string): ApiError {
+  return errors.invalid('ListOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field, message: `Forbidden: ${message}` }]);
+}
+
+/** What a watcher with selectors sees of one change. */
+function transition(def: ResourceDefinition, sel: ReturnType<typeof selection>, event: CachedEvent): WatchEventType | undefined {
+  const now = event.type !== 'DELETED' && selects(def, sel, event.object);
+  const before = event.prevObject !== undefined && selects(def, sel, event.prevObject);
+  if (event.type === 'DELETED') return before ? 'DELETED' : undefined;
+  if (now && before) return 'MODIFIED';
+  if (now) return 'ADDED';
+  return before ? 'DELETED' : undefined;
+}
+
+/** Serializes events in the negotiated form; the plain JSON form reuses the cache's serialization. */
+class EventWriter {
+  private readonly def: ResourceDefinition;
+  private readonly form: ResponseForm;
+  private readonly res: ServerResponse;
+  private readonly onEvent: ((def: ResourceDefinition) => void) | undefined;
+  private columnsSent = false;
+
+  constructor(def: ResourceDefinition, form: ResponseForm, res: ServerResponse, onEvent?: (def: ResourceDefinition) => void) {
+    this.def = def;
+    this.form = form;
+    this.res = res;
+    this.onEvent = onEvent;
+  }
+
+  writeEvent(type: WatchEventType, event: CachedEvent): void {
+    if (this.form.as === 'Object') this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
+    else this.write(type, event.object);
+  }
+
+  write(type: WatchEventType | 'BOOKMARK', object: KubeObject): void {
+    this.line(`${JSON.stringify({ type, object: this.shape(object, type === 'BOOKMARK') })}\n`);
+  }
+
+  bookmark(revision: number, initialEventsEnd: boolean): void {
+    const object: KubeObject = {
+      kind: this.def.kind,
+      apiVersion: groupVersion(this.def.group, this.def.versions[0] as string),
+      metadata: { resourceVersion: String(revision), ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
+    };
+    this.line(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+  }
+
+  error(err: ApiError): void {
+    this.line(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`);
+  }
+
+  private shape(object: KubeObject, isBookmark: boolean): unknown {
+    if (isBookmark || this.form.as === 'Object') return object;
+    if (this.form.as === 'Table') {
+      const table = buildTable(printerFor(this.def), [object], { includeObject: 'Metadata', resourceVersion: object.metadata.resourceVersion ?? '', omitColumns: this.columnsSent });
+      this.columnsSent = true;
+      return table;
+    }
+    return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
+  }
+
+  private line(text: string): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(text);
+    this.onEvent?.(this.def);
+  }
+}

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Store } from '../../storage/types.js';
+import { ConflictError, isStorageError } from '../../storage/errors.js';
+import { deepClone, isPlainObject, timestamp } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
+import { ApiError, cause, errors } from '../api/status.js';
+import type { StatusCause, Target } from '../api/status.js';
+import { generateName, validateName } from '../api/names.js';
+import { recordUpdate } from '../api/managed-fields.js';
+import { WatchCache } from '../watchcache/watch-cache.js';
+import { decodeObject, encodeObject } from './codec.js';
+import { groupVersion, keyPrefix, objectKey } from './resource.js';
+import type { ResourceDefinition } from './resource.js';
+import { strategyFor } from './strategies/index.js';
+import type { Strategy } from './strategies/index.js';
+
+/** Who is writing, and how: what every mutating request carries down to the store. */
+export interface WriteOptions {
+  readonly dryRun?: boolean;
+  /** managedFields manager; defaults to the client's user agent name. */
+  readonly fieldManager?: string;
+  /** Extra validation the caller runs on the final object (schema, admission); throws ApiError. */
+  readonly admit?: (object: KubeObject, old: KubeObject | undefined) => void | Promise<void>;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  readonly preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type DeleteOutcome = { readonly deleted: true; readonly object: KubeObject } | { readonly deleted: false; readonly object: KubeObject };
+
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+const MAX_UPDATE_ATTEMPTS = 32;
+const GENERATE_NAME_ATTEMPTS = 8;
+
+/**
+ * Kubernetes object semantics over the Store, for any resource definition: server-filled metadata,
+ * generateName, optimistic concurrency on resourceVersion, generation on spec changes, the status
+ * subresource split, finalizers and deletionTimestamp, no-op writes that change nothing, dry run.
+ * Reads that may be served from memory go through one WatchCache per resource.
+ */
+export class ObjectStore {
+  readonly store: Store;
+  private readonly caches = new Map<string, WatchCache>();
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /** The watch cache of a resource (started on first use). */
+  cache(def: ResourceDefinition): WatchCache {
+    const prefix = keyPrefix(def);
+    let cache = this.caches.get(prefix);
+    if (!cache) {
+      cache = new WatchCache(this.store, prefix);
+      this.caches.set(prefix, cache);
+    }
+    return cache;
+  }
+
+  /** Stops every cache's storage watch (shutdown). */
+  stopCaches(): void {
+    for (const cache of this.caches.values()) cache.stop();
+    this.caches.clear();
+  }
+
+  /** Stops and forgets a resource's cache (when a CRD goes away). */
+  dropCache(def: ResourceDefinition): void {
+    const prefix = keyPrefix(def);
+    this.caches.get(prefix)?.stop();
+    this.caches.delete(prefix);
+  }
+
+  async get(def: ResourceDefinition, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const kv = await this.store.get(objectKey(def, namespace, name));
+    if (!kv) throw errors.notFound(target(def, name));
+    return decodeObject(kv);
+  }
+
+  async create(def: ResourceDefinition, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const strategy = strategyFor(def.group, def.kind);
+    const object = deepClone(body);
+    object.apiVersion = groupVersion(def.group, def.versions[0] as string);
+    object.kind = def.kind;
+    object.metadata = isPlainObject(object.metadata) ? object.metadata : {};
+    const meta = object.metadata;
+    if (def.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      const resolved = namespace ?? meta.namespace;
+      if (!resolved) throw errors.badRequest('a namespace must be specified for a namespaced resource');
+      meta.namespace = resolved;
+      await this.checkNamespaceAcceptsContent(resolved, def, meta.name);
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && !meta.generateName) {
+      throw errors.invalid(def.kind, def.group, '', [cause.required('metadata.name', 'name or generateName is required')]);
+    }
+    meta.uid = randomUUID();
+    meta.creationTimestamp = timestamp();
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta['selfLink'];
+    if (def.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    if (def.statusSubresource && !strategy.prepareForCreate) delete object['status'];
+    strategy.prepareForCreate?.(object);
+
+    const explicitName = meta.name;
+    for (let attempt = 0; ; attempt++) {
+      if (!explicitName) meta.name = generateName(meta.generateName as string);
+      strategy.defaults?.(object);
+      const failures = [...validateName(meta.name as string, strategy.nameRule ?? 'subdomain'), ...validateMeta(object), ...(strategy.validate?.(object, undefined) ?? [])];
+      if (failures.length > 0) throw errors.invalid(def.kind, def.group, meta.name ?? '', failures);
+      await options.admit?.(object, undefined);
+      meta.managedFields = recordUpdate(object, undefined, options.fieldManager ?? 'unknown', object.apiVersion);
+      if (options.dryRun) {
+        // Nothing is stored: the would-be object, without a resourceVersion.
+        return object;
+      }
+      try {
+        const { revision } = await this.store.create(objectKey(def, meta.namespace, meta.name as string), encodeObject(object));
+        return { ...object, metadata: { ...meta, resourceVersion: String(revision) } };
+      } catch (err) {
+        if (!isStorageError(err, 'AlreadyExists')) throw mapStorageError(err, def, meta.name);
+        if (explicitName || attempt + 1 >= GENERATE_NAME_ATTEMPTS) throw errors.alreadyExists(target(def, meta.name));
+      }
+    }
+  }
+
+  /**
+   * PUT: replaces the object (or, for `subresource: "status"`, only its status). A resourceVersion in
+   * the body must match (409 otherwise); none means "whatever is current".
+   */
+  async update(def: ResourceDefinition, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions & { subresource?: string } = {}): Promise<KubeObject> {
+    if (!isPlainObject(body.metadata)) body.metadata = {};
+    if (body.metadata.name !== undefined && body.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && body.metadata.namespace && body.metadata.namespace !== namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const expected = body.metadata.resourceVersion;
+    return this.guaranteedUpdate(def, namespace, name, (current) => {
+      if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(target(def, name));
+      return body;
+    }, options);
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: `mutate` gets the current object and returns the
+   * desired one; on a lost race it runs again against the newer object.
+   */
+  async guaranteedUpdate(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    options: WriteOptions & { subresource?: string } = {},
+  ): Promise<KubeObject> {
+    const key = objectKey(def, namespace, name);
+    const strategy = strategyFor(def.group, def.kind);
+    let kv = await this.store.get(key);
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (!kv) throw errors.notFound(target(def, name));
+      const current = decodeObject(kv);
+      const desired = deepClone(await mutate(deepClone(current)));
+      const next = this.merge(def, strategy, current, desired, options.subresource);
+      const failures = [...validateMeta(next), ...(strategy.validate?.(next, current) ?? [])];
+      if (current.metadata.deletionTimestamp) {
+        const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
+        if (added.length > 0) failures.push(cause.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`));
+      }
+      if (failures.length > 0) throw errors.invalid(def.kind, def.group, name, failures);
+      await options.admit?.(next, current);
+
+      if (unchanged(current, next)) return current; // a no-op write: same resourceVersion, no event
+      next.metadata.managedFields = recordUpdate(next, current.metadata.managedFields, options.fieldManager ?? 'unknown', next.apiVersion as string, options.subresource);
+      if (options.dryRun) return next;
+
+      // The last finalizer of an object being deleted is gone: the object goes with it.
+      if (next.metadata.deletionTimestamp && blockers(strategy, next).length === 0) {
+        try {
+          const { revision } = await this.store.delete(key, kv.modRevision);
+          return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
+        } catch (err) {
+          kv = await this.retryAfter(err, def, key, name);
+          continue;
+        }
+      }
+      try {
+        const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
+        return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
+      } catch (err) {
+        kv = await this.retryAfter(err, def, key, name);
+      }
+    }
+    throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
+  }
+
+  async delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
+    const key = objectKey(def, namespace, name);
+    const strategy = strategyFor(def.group, def.kind);
+    let kv = await this.store.get(key);
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (!kv) throw errors.notFound(target(def, name));
+      const current = decodeObject(kv);
+      const { uid, resourceVersion } = options.preconditions ?? {};
+      if (uid && uid !== current.metadata.uid) {
+        throw errors.conflict(target(def, name), `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+      }
+      if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) {
+        throw errors.conflict(target(def, name), `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
+      }
+      const next = deepClone(current);
+      const finalizers = new Set(next.metadata.finalizers ?? []);
+      if (options.propagationPolicy === 'Orphan') finalizers.add(ORPHAN_FINALIZER);
+      if (options.propagationPolicy === 'Foreground') finalizers.add(FOREGROUND_FINALIZER);
+      if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
+
+      if (blockers(strategy, next).length === 0) {
+        if (options.dryRun) return { deleted: true, object: current };
+        try {
+          const { revision } = await this.store.delete(key, kv.modRevision);
+          return { deleted: true, object: { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } } };
+        } catch (err) {
+          kv = await this.retryAfter(err, def, key, name);
+          continue;
+        }
+      }
+      // Graceful: mark it; whoever owns the finalizers finishes the job.
+      if (!next.metadata.deletionTimestamp) {
+        next.metadata.deletionTimestamp = timestamp();
+        next.metadata.deletionGracePeriodSeconds = 0;
+        if (def.tracksGeneration) next.metadata.generation = (next.metadata.generation ?? 0) + 1;
+        strategy.beginDeletion?.(next);
+      }
+      if (isDeepStrictEqual(next, current)) return { deleted: false, object: current };
+      if (options.dryRun) return { deleted: false, object: next };
+      try {
+        const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
+        return { deleted: false, object: { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } } };
+      } catch (err) {
+        kv = await this.retryAfter(err, def, key, name);
+      }
+    }
+    throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
+  }
+
+  /** Combines the stored object with the client's desired one the way kube's update strategies do. */
+  private merge(def: ResourceDefinition, strategy: Strategy, current: KubeObject, desired: KubeObject, subresource?: string): KubeObject {
+    let next: KubeObject;
+    if (subresource === 'status') {
+      // /status writes change only .status.
+      next = { ...deepClone(current), status: desired['status'] };
+    } else {
+      next = desired;
+      if (!isPlainObject(next.metadata)) next.metadata = {};
+      if (def.statusSubresource) {
+        if (current['status'] === undefined) delete next['status'];
+        else next['status'] = current['status'];
+      }
+      strategy.prepareForUpdate?.(next, current);
+      strategy.defaults?.(next);
+    }
+    next.apiVersion = current.apiVersion as string;
+    next.kind = current.kind as string;
+    const meta = next.metadata;
+    // Fields the server owns.
+    meta.name = current.metadata.name as string;
+    if (def.namespaced) meta.namespace = current.metadata.namespace as string;
+    else delete meta.namespace;
+    meta.uid = current.metadata.uid as string;
+    meta.creationTimestamp = current.metadata.creationTimestamp as string;
+    meta.resourceVersion = current.metadata.resourceVersion as string;
+    if (current.metadata.deletionTimestamp) {
+      meta.deletionTimestamp = current.metadata.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds ?? 0;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    delete meta.generateName;
+    if (current.metadata.generateName) meta.generateName = current.metadata.generateName;
+    meta.managedFields = current.metadata.managedFields ?? [];
+    if (def.tracksGeneration) {
+      meta.generation = current.metadata.generation ?? 1;
+      if (!isDeepStrictEqual(desiredState(def, next), desiredState(def, current))) meta.generation += 1;
+    }
+    return next;
+  }
+
+  private async retryAfter(err: unknown, def: ResourceDefinition, key: string, name: string) {
+    if (err instanceof ConflictError) return err.current;
+    if (isStorageError(err, 'NotFound')) return undefined;
+    throw mapStorageError(err, def, name);
+  }
+
+  /** Namespaced objects need their namespace, and a terminating namespace takes nothing new. */
+  private async checkNamespaceAcceptsContent(namespace: string, def: ResourceDefinition, name: string | undefined): Promise<void> {
+    const kv = await this.store.get(`/registry/core/namespaces/${namespace}`);
+    if (!kv) throw errors.notFound({ resource: 'namespaces', group: '', name: namespace });
+    const ns = decodeObject(kv);
+    if (ns.metadata.deletionTimestamp) {
+      throw errors.forbidden(`${def.plural}${def.group ? `.${def.group}` : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, target(def, name));
+    }
+  }
+}
+
+function target(def: ResourceDefinition, name: string | undefined): Target {
+  return { resource: def.plural, group: def.group, ...(name !== undefined ? { name } : {}) };
+}
+
+/** What blocks deletion: metadata.finalizers plus a kind's own (a Namespace's spec.finalizers). */
+function blockers(strategy: Strategy, object: KubeObject): string[] {
+  return [...(object.metadata.finalizers ?? []), ...(strategy.extraFinalizers?.(object) ?? [])];
+}
+
+/** The part of an object whose change bumps generation: everything but metadata and status. */
+function desiredState(def: ResourceDefinition, object: KubeObject): unknown {
+  const { metadata: _m, status, apiVersion: _a, kind: _k, ...rest } = object;
+  return def.statusSubresource ? rest : { ...rest, status };
+}
+
+/** A write that would change nothing but bookkeeping is skipped. */
+function unchanged(current: KubeObject, next: KubeObject): boolean {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined, resourceVersion: undefined } });
+  return isDeepStrictEqual(strip(current), strip(next));
+}
+
+function validateMeta(object: KubeObject): StatusCause[] {
+  const failures: StatusCause[] = [];
+  const meta = object.metadata;
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = meta[field];
+    if (map === undefined) continue;
+    if (!isPlainObject(map)) {
+      failures.push(cause.typeInvalid(`metadata.${field}`, map, 'must be a map of string keys to string values'));
+      continue;
+    }
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string') failures.push(cause.typeInvalid(`metadata.${field}.${key}`, value, 'must be a string'));
+    }
+  }
+  if (meta.finalizers !== undefined && (!Array.isArray(meta.finalizers) || meta.finalizers.some((f) => typeof f !== 'string'))) {
+    failures.push(cause.typeInvalid('metadata.finalizers', meta.finalizers, 'must be a list of strings'));
+  }
+  return failures;
+}
+
+/** Storage failures that reach a request become the matching Status. */
+export function mapStorageError(err: unknown, def: ResourceDefinition, name: string | undefined): Error {
+  if (err instanceof ApiError) return err;
+  if (isStorageError(err)) {
+    switch (err.code) {
+      case 'NotFound':
+        return errors.notFound(target(def, name));
+      case 'AlreadyExists':
+        return errors.alreadyExists(target(def, name));
+      case 'Conflict':
+        return errors.conflict(target(def, name));
+      case 'Gone':
+        return errors.expired(err.message);
+      case 'FutureRevision':
+        return errors.timeout(`Too large resource version: ${err.message}`, 1);
+      case 'InvalidArgument':
+        return errors.badRequest(err.message);
+      case 'Unavailable':
+        return errors.unavailable(`storage is unavailable: ${err.message}`);
+    }
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

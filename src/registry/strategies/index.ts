@@ -1,0 +1,25 @@
+import type { Strategy } from './strategy.js';
+import { cronJobStrategy, daemonSetStrategy, deploymentStrategy, jobStrategy, podStrategy, replicaSetStrategy, statefulSetStrategy } from './workloads.js';
+import { namespaceStrategy } from './namespace.js';
+import { serviceStrategy } from './service.js';
+
+/** Strategies by "group/Kind"; kinds not listed are plain data. */
+const STRATEGIES: Record<string, Strategy> = {
+  '/Namespace': namespaceStrategy,
+  '/Service': serviceStrategy,
+  '/Pod': podStrategy,
+  'apps/Deployment': deploymentStrategy,
+  'apps/StatefulSet': statefulSetStrategy,
+  'apps/DaemonSet': daemonSetStrategy,
+  'apps/ReplicaSet': replicaSetStrategy,
+  'batch/Job': jobStrategy,
+  'batch/CronJob': cronJobStrategy,
+};
+
+const PLAIN: Strategy = {};
+
+export function strategyFor(group: string, kind: string): Strategy {
+  return STRATEGIES[`${group}/${kind}`] ?? PLAIN;
+}
+
+export type { Strategy } from './strategy.js';

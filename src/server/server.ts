@@ -1,0 +1,226 @@
+import Fastify, { LogController } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../../storage/types.js';
+import { ApiError, errors } from '../api/status.js';
+import { userFromClientCertificate } from '../authn/x509.js';
+import type { UserInfo } from '../authn/x509.js';
+import { ObjectStore } from '../registry/object-store.js';
+import { ResourceRegistry } from '../registry/registry.js';
+import { BUILTIN_RESOURCES } from '../registry/builtin-resources.js';
+import type { ResourceDefinition } from '../registry/resource.js';
+import { parseRequestInfo } from '../endpoints/request-info.js';
+import type { ResourceRequestInfo } from '../endpoints/request-info.js';
+import { handleResource } from '../endpoints/resource-handlers.js';
+import type { ApiResponse, ResourceContext, ResourceRequest } from '../endpoints/resource-handlers.js';
+import { planWatch } from '../endpoints/watch.js';
+import { SchemaAdmission } from '../endpoints/admission.js';
+import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from '../endpoints/discovery.js';
+import { aggregatedDiscoveryVersion } from '../endpoints/negotiation.js';
+import { openApiV2Document, openApiV3Document, openApiV3Index } from '../openapi/documents.js';
+import { ServerMetrics } from '../metrics/metrics.js';
+import type { Pki } from './pki.js';
+import { serverVersion } from './version.js';
+import { bootstrapNamespaces } from './bootstrap.js';
+
+/** Everything `flotilla serve` needs to answer requests. */
+export interface ServerOptions {
+  readonly store: Store;
+  readonly pki: Pick<Pki, 'caCertPem' | 'servingCertPem' | 'servingKeyPem'>;
+  readonly logger: Logger;
+  /** Extra resources beyond the built-in kinds (Karmada's, later). */
+  readonly resources?: readonly ResourceDefinition[];
+}
+
+/** HTTPS with optional client certificates (verified against our CA; anonymous ones get 401 later). */
+function createApp(options: ServerOptions) {
+  return Fastify({
+    loggerInstance: options.logger,
+    // Per-request log lines would dominate the log; requests are counted in /metrics instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    https: { key: options.pki.servingKeyPem, cert: options.pki.servingCertPem, ca: options.pki.caCertPem, requestCert: true, rejectUnauthorized: false },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+}
+
+export type ApiApp = ReturnType<typeof createApp>;
+
+export interface ApiServer {
+  readonly app: ApiApp;
+  readonly registry: ResourceRegistry;
+  readonly objects: ObjectStore;
+  readonly metrics: ServerMetrics;
+  /** Marks the server not ready (for graceful shutdown). */
+  stopAccepting(): void;
+}
+
+/** 3 MiB, kube-apiserver's request body limit (objects in etcd stay under ~1.5 MiB). */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: UserInfo;
+  }
+}
+
+export async function buildServer(options: ServerOptions): Promise<ApiServer> {
+  const metrics = new ServerMetrics();
+  const store = metrics.instrument(options.store);
+  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...(options.resources ?? [])]);
+  const objects = new ObjectStore(store);
+  const ctx: ResourceContext = { registry, objects, admission: new SchemaAdmission() };
+  let ready = true;
+
+  const app = createApp(options);
+
+  // Bodies stay raw: each endpoint decodes by media type (JSON, YAML, the patch types, none at all).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, _req, reply) => {
+    const status = toApiError(err);
+    if (status.code >= 500) options.logger.error({ err }, 'request failed');
+    void reply.code(status.code).type('application/json').send(status.toStatus());
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).type('application/json').send(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}).toStatus());
+  });
+
+  // Authentication: client certificates signed by our CA; health and version are public.
+  app.addHook('onRequest', async (req) => {
+    const socket = req.raw.socket as import('node:tls').TLSSocket;
+    const user = typeof socket.getPeerCertificate === 'function' ? userFromClientCertificate(socket.getPeerCertificate(), socket.authorized) : undefined;
+    if (user) req.user = user;
+    else if (!PUBLIC_PATHS.test(req.url.split('?')[0] ?? '')) throw errors.unauthorized();
+  });
+
+  app.get('/version', async () => serverVersion());
+  for (const endpoint of ['healthz', 'livez', 'readyz'] as const) {
+    app.get(`/${endpoint}`, async (req, reply) => health(endpoint, req, reply, store, endpoint === 'readyz' ? () => ready : () => true));
+    app.get(`/${endpoint}/:check`, async (req, reply) => health(endpoint, req, reply, store, endpoint === 'readyz' ? () => ready : () => true));
+  }
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  const serverAddress = (req: FastifyRequest): string => req.headers.host ?? 'localhost';
+  app.get('/api', async (req, reply) => discoveryRoot(req, reply, true, () => apiVersions(serverAddress(req))));
+  app.get('/apis', async (req, reply) => discoveryRoot(req, reply, false, () => apiGroupList(registry)));
+  const discoveryRoot = (req: FastifyRequest, reply: FastifyReply, core: boolean, legacy: () => object) => {
+    const version = aggregatedDiscoveryVersion(req.headers.accept);
+    if (version) return reply.type(aggregatedContentType(version)).send(aggregatedDiscovery(registry, core, version));
+    return legacy();
+  };
+
+  app.get('/openapi/v2', async () => openApiV2Document(registry.all()));
+  app.get('/openapi/v3', async () => openApiV3Index(registry.all()));
+  app.get('/openapi/v3/*', async (req) => {
+    const path = (req.params as { '*': string })['*'];
+    const [root, a, b] = path.split('/');
+    const [group, version] = root === 'api' ? ['', a] : root === 'apis' ? [a, b] : [undefined, undefined];
+    if (group === undefined || !version) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    const defs = registry.inGroupVersion(group, version);
+    if (defs.length === 0) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    return openApiV3Document(group, version, defs);
+  });
+
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+  app.route({ method: [...methods], url: '/api/*', handler: (req, reply) => apiRequest(req, reply) });
+  app.route({ method: [...methods], url: '/apis/*', handler: (req, reply) => apiRequest(req, reply) });
+
+  async function apiRequest(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const info = parseRequestInfo(req.method, req.url);
+    if (!info.isResourceRequest) return discoveryDocument(info.path);
+    const started = process.hrtime.bigint();
+    const queryAt = req.url.indexOf('?');
+    const request: ResourceRequest = {
+      info,
+      query: new URLSearchParams(queryAt >= 0 ? req.url.slice(queryAt + 1) : ''),
+      body: req.body,
+      contentType: req.headers['content-type'],
+      accept: req.headers.accept,
+      userAgent: req.headers['user-agent'],
+    };
+    let code = 500;
+    try {
+      if (info.verb === 'watch') {
+        const plan = planWatch(ctx, request, { req: req.raw, res: reply.raw }, (def) => metrics.watchEvents.inc({ group: def.group, version: info.version, resource: def.plural }));
+        reply.hijack();
+        code = 200;
+        await plan.start();
+        return undefined;
+      }
+      const response = await handleResource(ctx, request);
+      code = response.code;
+      return send(reply, response);
+    } catch (err) {
+      code = toApiError(err).code;
+      throw err;
+    } finally {
+      observe(info, code, started);
+    }
+  }
+
+  function discoveryDocument(path: string): object {
+    const parts = path.split('/').filter(Boolean);
+    const doc = parts[0] === 'api' && parts.length === 2 ? apiResourceList(registry, '', parts[1] as string)
+      : parts[0] === 'apis' && parts.length === 2 ? apiGroupDocument(registry, parts[1] as string)
+        : parts[0] === 'apis' && parts.length === 3 ? apiResourceList(registry, parts[1] as string, parts[2] as string)
+          : undefined;
+    if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    return doc;
+  }
+
+  function observe(info: ResourceRequestInfo, code: number, started: bigint): void {
+    const labels = { verb: info.verb.toUpperCase() === 'GET' ? 'GET' : verbLabel(info.verb), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource ?? '', scope: info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster' };
+    metrics.requests.inc({ ...labels, code: String(code) });
+    if (info.verb !== 'watch') metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  await bootstrapNamespaces(objects, registry);
+  return { app, registry, objects, metrics, stopAccepting: () => { ready = false; } };
+}
+
+/** kube's verb label: LIST, GET, WATCH, POST, PUT, PATCH, DELETE, DELETECOLLECTION… */
+function verbLabel(verb: string): string {
+  return ({ create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE', get: 'GET', list: 'LIST', watch: 'WATCH', deletecollection: 'DELETECOLLECTION' } as Record<string, string>)[verb] ?? verb.toUpperCase();
+}
+
+function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
+  for (const warning of response.warnings ?? []) void reply.header('Warning', `299 - ${JSON.stringify(warning)}`);
+  return reply.code(response.code).type(response.contentType ?? 'application/json').send(response.body);
+}
+
+/** Any failure as a kube Status error; unknown errors are internal (and logged by the handler). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const fastifyCode = (err as { code?: string; statusCode?: number }).code;
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.tooLarge(`the request body is larger than the limit of ${MAX_REQUEST_BODY_BYTES} bytes`);
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType('', ['application/json']);
+  const statusCode = (err as { statusCode?: number }).statusCode;
+  if (statusCode && statusCode >= 400 && statusCode < 500) return errors.badRequest((err as Error).message);
+  return errors.internal(err instanceof Error ? err.message : String(err));
+}
+
+/** /healthz, /livez, /readyz: `ok`, `?verbose` check lists, `/<endpoint>/<check>`. */
+async function health(endpoint: string, req: FastifyRequest, reply: FastifyReply, store: Store, ready: () => boolean): Promise<FastifyReply> {
+  const checks: [string, () => Promise<boolean>][] = [
+    ['ping', async () => true],
+    ['log', async () => true],
+    [store.backend === 'etcd' ? 'etcd' : 'storage', async () => store.revision().then(() => true, () => false)],
+  ];
+  if (endpoint === 'readyz') checks.push(['shutdown', async () => ready()]);
+  const only = (req.params as { check?: string }).check;
+  const selected = only ? checks.filter(([name]) => name === only) : checks;
+  if (selected.length === 0) return reply.code(404).type('text/plain').send(`404 page not found\n`);
+  const results = await Promise.all(selected.map(async ([name, check]) => [name, await check()] as const));
+  const failed = results.some(([, ok]) => !ok);
+  const verbose = (req.query as Record<string, unknown>)['verbose'] !== undefined;
+  let body = 'ok';
+  if (verbose || failed) {
+    body = results.map(([name, ok]) => `[${ok ? '+' : '-'}]${name} ${ok ? 'ok' : 'failed: reason withheld'}`).join('\n') + `\n${endpoint} check ${failed ? 'failed' : 'passed'}\n`;
+  }
+  return reply.code(failed ? 500 : 200).type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(body);
+}
