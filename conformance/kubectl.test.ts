@@ -40,6 +40,39 @@ spec:
         - containerPort: 80
 `;
 
+const widgetCrd = (group: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.${group}
+spec:
+  group: ${group}
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}, scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}}
+    additionalPrinterColumns:
+    - {name: Size, type: string, jsonPath: .spec.size}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: string, default: medium, enum: [small, medium, large]}
+              replicas: {type: integer, minimum: 0}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+          status:
+            type: object
+            properties:
+              replicas: {type: integer}
+`;
+
 function ok(t: Test, result: KubectlResult, what: string): string {
   t.equal(result.code, 0, what, { stderr: result.stderr, stdout: result.stdout });
   return result.stdout;
@@ -159,6 +192,33 @@ function suite(t: Test, backend: string, server: () => RunningServer): void {
         ok(t, await k(['-n', ns, 'create', '-f', file]), 'create');
         t.match(ok(t, await k(['-n', ns, 'edit', 'cm', 'editme'], { env: { KUBE_EDITOR: 'sed -i s/calm/happy/' } }), 'edit'), 'configmap/editme edited');
         t.equal(ok(t, await k(['-n', ns, 'get', 'cm', 'editme', '-o', 'jsonpath={.data.mood}']), 'after edit'), 'happy');
+      });
+
+      t.test('CRD create → custom resource CRUD → CRD delete', async (t) => {
+        const group = `${ns}.example.com`;
+        const crd = await manifestFile(s, `crd-${minor}.yaml`, widgetCrd(group));
+        t.match(ok(t, await k(['apply', '-f', crd]), 'create CRD'), `customresourcedefinition.apiextensions.k8s.io/widgets.${group} created`);
+        ok(t, await k(['wait', '--for=condition=established', `crd/widgets.${group}`, '--timeout=10s']), 'established');
+        const cr = await manifestFile(s, `cr-${minor}.yaml`, `apiVersion: ${group}/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {replicas: 2, extra: {any: [1, 2]}}\n`);
+        t.match(ok(t, await k(['-n', ns, 'apply', '-f', cr]), 'create CR'), `widget.${group}/w1 created`);
+        const table = ok(t, await k(['-n', ns, 'get', `widgets.${group}`]), 'get CRs');
+        t.match(table, /^NAME\s+SIZE\s+REPLICAS\s+AGE\n/, 'additionalPrinterColumns');
+        t.match(table, /w1\s+medium\s+2\s+/, 'schema default applied');
+        t.equal(ok(t, await k(['-n', ns, 'get', `widgets.${group}`, 'w1', '-o', 'jsonpath={.spec.extra.any}']), 'preserved'), '[1,2]', 'x-kubernetes-preserve-unknown-fields keeps data');
+        const bad = await k(['-n', ns, 'patch', `widgets.${group}`, 'w1', '--type=merge', '-p', '{"spec":{"size":"huge"}}']);
+        t.equal(bad.code, 1, 'schema violation rejected');
+        t.match(bad.stderr, /spec\.size: Unsupported value: "huge"/);
+        const smp = await k(['-n', ns, 'patch', `widgets.${group}`, 'w1', '--type=strategic', '-p', '{"spec":{"size":"small"}}']);
+        t.not(smp.code, 0, 'strategic merge patch is not for custom resources (415)');
+        t.match(ok(t, await k(['-n', ns, 'scale', `widgets.${group}`, 'w1', '--replicas=4']), 'scale subresource'), 'scaled');
+        t.match(ok(t, await k(['-n', ns, 'delete', `widgets.${group}`, 'w1']), 'delete CR'), 'deleted');
+        ok(t, await k(['-n', ns, 'apply', '-f', cr]), 're-create CR');
+        t.match(ok(t, await k(['delete', 'crd', `widgets.${group}`]), 'delete CRD'), 'deleted');
+        const gone = await k(['-n', ns, 'get', `widgets.${group}`]);
+        t.not(gone.code, 0, 'the custom resource is no longer served');
+        ok(t, await k(['apply', '-f', crd]), 're-create CRD');
+        t.match(ok(t, await k(['-n', ns, 'get', `widgets.${group}`, '-o', 'name']), 'list'), /^$/, 'its old custom resources were deleted with it');
+        ok(t, await k(['delete', 'crd', `widgets.${group}`]), 'clean up');
       });
 
       t.test('watch, wait --for=jsonpath and --for=delete', async (t) => {

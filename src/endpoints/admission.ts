@@ -3,6 +3,8 @@ import { errors } from '../api/status.js';
 import type { StatusCause } from '../api/status.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import { unknownFields, validatorFor } from '../openapi/validator.js';
+import { applyDefaults } from '../openapi/defaulting.js';
+import type { SchemaObject } from '../openapi/schemas.js';
 
 /**
  * The admission step of every write, after defaulting and before storage: schema validation against
@@ -21,9 +23,19 @@ export interface Admission {
 }
 
 export class SchemaAdmission implements Admission {
+  /** Runtime schemas (served CRDs); read on every call because the map is replaced when CRDs change. */
+  private readonly runtimeSchemas: () => ReadonlyMap<string, SchemaObject>;
+
+  constructor(runtimeSchemas: () => ReadonlyMap<string, SchemaObject> = () => new Map()) {
+    this.runtimeSchemas = runtimeSchemas;
+  }
+
   async admit(def: ResourceDefinition, object: KubeObject, _old: KubeObject | undefined, options: AdmitOptions): Promise<void> {
     if (!def.schemaRef) return;
-    const unknown = unknownFields(object, def.schemaRef);
+    const extraSchemas = this.runtimeSchemas();
+    // Custom resources get their schema's defaults (built-in kinds are defaulted by their strategies).
+    if (def.fromCrd) applyDefaults(object, def.schemaRef, extraSchemas);
+    const unknown = unknownFields(object, def.schemaRef, extraSchemas);
     if (unknown.length > 0) {
       if (options.fieldValidation === 'Strict') {
         throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
@@ -31,7 +43,7 @@ export class SchemaAdmission implements Admission {
       if (options.fieldValidation === 'Warn') for (const f of unknown) options.warnings.push(`unknown field "${f}"`);
       for (const f of unknown) removePath(object, f);
     }
-    const result = validatorFor(def.schemaRef)(object);
+    const result = validatorFor(def.schemaRef, { extraSchemas })(object);
     if (result.errors.length > 0) {
       const causes: StatusCause[] = result.errors.map((e) => ({
         reason: e.kind === 'required' ? 'FieldValueRequired' : e.kind === 'enum' ? 'FieldValueNotSupported' : 'FieldValueTypeInvalid',

@@ -184,9 +184,8 @@ async function list(ctx: ResourceContext, def: ResourceDefinition, req: Resource
     } while (next !== undefined && limit > 0 && items.length < limit);
     return render(def, form, items, String(revision), next, req.query, true);
   }
-  const cache = ctx.objects.cache(def);
-  await cache.waitFor(rv !== undefined && rv > 0 ? rv : resourceVersion === '0' ? 0 : await ctx.objects.store.revision());
-  const snapshot = cache.snapshot(prefix);
+  // resourceVersion "0": any cached state; N: not older than N; unset: a consistent (current) read.
+  const snapshot = await ctx.objects.snapshot(def, prefix, resourceVersion === '0' ? 0 : rv);
   const items = snapshot.objects.filter((object) => selects(def, sel, object));
   return render(def, form, items, String(snapshot.revision), undefined, req.query, true);
 }
@@ -381,10 +380,8 @@ async function deleteCollection(ctx: ResourceContext, def: ResourceDefinition, r
   const sel = selection(def, req.query);
   const options = deleteOptionsOf(req);
   const prefix = namespace !== undefined ? `${keyPrefix(def)}${namespace}/` : keyPrefix(def);
-  const cache = ctx.objects.cache(def);
-  await cache.waitFor(await ctx.objects.store.revision());
   const deleted: KubeObject[] = [];
-  for (const object of cache.snapshot(prefix).objects) {
+  for (const object of (await ctx.objects.snapshot(def, prefix)).objects) {
     if (!selects(def, sel, object)) continue;
     try {
       const outcome = await ctx.objects.delete(def, object.metadata.namespace, object.metadata.name as string, options);

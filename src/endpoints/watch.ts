@@ -73,12 +73,13 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { re
     try {
       let from = rv ?? 0;
       if (initial) {
-        if (rv !== undefined && rv > 0) await cache.waitFor(rv);
-        else await cache.ready;
-        const snapshot = cache.snapshot(prefix);
+        // "0": any cached state; N (watch-list): not older than N; unset: a consistent read.
+        const snapshot = await ctx.objects.snapshot(def, prefix, resourceVersion === '0' ? 0 : rv);
         for (const object of snapshot.objects) if (selects(def, sel, object)) stream.write('ADDED', object);
         from = snapshot.revision;
         if (sendInitialEvents) stream.bookmark(from, true);
+      } else if (from > (await ctx.objects.store.revision())) {
+        throw errors.timeout(`Too large resource version: ${from}, current: ${await ctx.objects.store.revision()}`, 1);
       }
       unsubscribe = await cache.watch(from, {
         onEvent: (event) => {

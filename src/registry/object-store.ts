@@ -75,6 +75,29 @@ export class ObjectStore {
     this.caches.delete(prefix);
   }
 
+  /**
+   * The objects under `prefix` as of at least `minRevision` (absent: the store's current revision,
+   * a consistent read; 0: whatever the cache has). Served from the watch cache when it is provably
+   * that fresh, else by one consistent read of the store.
+   */
+  async snapshot(def: ResourceDefinition, prefix: string, minRevision?: number): Promise<{ objects: KubeObject[]; revision: number }> {
+    const cache = this.cache(def);
+    await cache.ready;
+    const target = minRevision ?? (await this.store.revision());
+    if (cache.revision >= target) return cache.snapshot(prefix);
+    const objects: KubeObject[] = [];
+    let token: string | undefined;
+    let revision = 0;
+    do {
+      const page = await this.store.list(prefix, { limit: 1000, ...(token ? { continue: token } : {}) });
+      revision = page.revision;
+      for (const kv of page.items) objects.push(decodeObject(kv));
+      token = page.continue;
+    } while (token);
+    if (revision < target) throw errors.timeout(`Too large resource version: ${target}, current: ${revision}`, 1);
+    return { objects, revision };
+  }
+
   async get(def: ResourceDefinition, namespace: string | undefined, name: string): Promise<KubeObject> {
     const kv = await this.store.get(objectKey(def, namespace, name));
     if (!kv) throw errors.notFound(target(def, name));

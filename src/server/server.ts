@@ -22,6 +22,7 @@ import { ServerMetrics } from '../metrics/metrics.js';
 import type { Pki } from './pki.js';
 import { serverVersion } from './version.js';
 import { bootstrapNamespaces } from './bootstrap.js';
+import { CrdServing } from '../registry/crd/crd-serving.js';
 
 /** Everything `flotilla serve` needs to answer requests. */
 export interface ServerOptions {
@@ -72,7 +73,8 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   const store = metrics.instrument(options.store);
   const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...(options.resources ?? [])]);
   const objects = new ObjectStore(store);
-  const ctx: ResourceContext = { registry, objects, admission: new SchemaAdmission() };
+  const crds = new CrdServing(registry, objects, options.logger.child({ component: 'crd-serving' }));
+  const ctx: ResourceContext = { registry, objects, admission: new SchemaAdmission(() => crds.schemas) };
   let ready = true;
 
   const app = createApp(options);
@@ -108,14 +110,15 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   const serverAddress = (req: FastifyRequest): string => req.headers.host ?? 'localhost';
   app.get('/api', async (req, reply) => discoveryRoot(req, reply, true, () => apiVersions(serverAddress(req))));
   app.get('/apis', async (req, reply) => discoveryRoot(req, reply, false, () => apiGroupList(registry)));
-  const discoveryRoot = (req: FastifyRequest, reply: FastifyReply, core: boolean, legacy: () => object) => {
+  const discoveryRoot = async (req: FastifyRequest, reply: FastifyReply, core: boolean, legacy: () => object) => {
+    await crds.caughtUp();
     const version = aggregatedDiscoveryVersion(req.headers.accept);
     if (version) return reply.type(aggregatedContentType(version)).send(aggregatedDiscovery(registry, core, version));
     return legacy();
   };
 
-  app.get('/openapi/v2', async () => openApiV2Document(registry.all()));
-  app.get('/openapi/v3', async () => openApiV3Index(registry.all()));
+  app.get('/openapi/v2', async () => openApiV2Document(registry.all(), crds.schemas));
+  app.get('/openapi/v3', async () => openApiV3Index(registry.all(), crds.schemas));
   app.get('/openapi/v3/*', async (req) => {
     const path = (req.params as { '*': string })['*'];
     const [root, a, b] = path.split('/');
@@ -123,7 +126,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     if (group === undefined || !version) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const defs = registry.inGroupVersion(group, version);
     if (defs.length === 0) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-    return openApiV3Document(group, version, defs);
+    return openApiV3Document(group, version, defs, crds.schemas);
   });
 
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -132,6 +135,8 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
 
   async function apiRequest(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const info = parseRequestInfo(req.method, req.url);
+    // A resource (or group) we don't know may belong to a CRD written a moment ago.
+    if (!info.isResourceRequest || !registry.find(info.group, info.version, info.resource)) await crds.caughtUp();
     if (!info.isResourceRequest) return discoveryDocument(info.path);
     const started = process.hrtime.bigint();
     const queryAt = req.url.indexOf('?');
@@ -180,6 +185,8 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   }
 
   await bootstrapNamespaces(objects, registry);
+  await crds.start();
+  app.addHook('onClose', async () => crds.stop());
   return { app, registry, objects, metrics, stopAccepting: () => { ready = false; } };
 }
 

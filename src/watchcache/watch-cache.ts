@@ -45,7 +45,6 @@ export interface WatchCacheOptions {
 }
 
 const DEFAULT_CAPACITY = 10_000;
-const FUTURE_REVISION_WAIT_MS = 3_000;
 
 /**
  * The watch cache of one resource type: the current objects, kept up to date by a single storage
@@ -60,8 +59,8 @@ export class WatchCache {
   private readonly objects = new Map<string, KubeObject>();
   private events: CachedEvent[] = [];
   private eventsHead = 0;
-  private readonly watchers = new Set<CacheWatcher>();
-  private readonly revisionWaiters: { revision: number; resolve: () => void }[] = [];
+  /** Each watcher with the revision it watches after. */
+  private readonly watchers = new Map<CacheWatcher, number>();
   private currentRevision = 0;
   /** Every event after this revision is in `events`. */
   private historyFrom = 0;
@@ -94,27 +93,14 @@ export class WatchCache {
     return this.objects.get(key);
   }
 
-  /** Resolves once the cache has applied `revision` (for reads that must see a write), or times out. */
-  async waitFor(revision: number, timeoutMs = FUTURE_REVISION_WAIT_MS): Promise<void> {
-    await this.ready;
-    if (this.currentRevision >= revision) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const at = this.revisionWaiters.indexOf(waiter);
-        if (at >= 0) this.revisionWaiters.splice(at, 1);
-        reject(errors.timeout(`Too large resource version: ${revision}, current: ${this.currentRevision}`, 1));
-      }, timeoutMs);
-      const waiter = { revision, resolve: () => { clearTimeout(timer); resolve(); } };
-      this.revisionWaiters.push(waiter);
-    });
-  }
-
   /**
-   * Subscribes `watcher` to every event after `fromRevision`. Replays buffered events synchronously
-   * before returning, so nothing is missed or repeated. A revision older than the window → 410.
+   * Subscribes `watcher` to every event after `fromRevision`. Buffered events are replayed
+   * synchronously before returning, later ones are filtered by revision, so nothing is missed or
+   * repeated even when `fromRevision` is ahead of this cache (it was read from another resource or
+   * straight from the store). A revision older than the window → 410 Expired.
    */
   async watch(fromRevision: number, watcher: CacheWatcher): Promise<() => void> {
-    await this.waitFor(fromRevision);
+    await this.ready;
     if (fromRevision < this.historyFrom) {
       throw errors.expired(`too old resource version: ${fromRevision} (${this.historyFrom})`);
     }
@@ -122,7 +108,7 @@ export class WatchCache {
       const event = this.events[i] as CachedEvent;
       if (event.revision > fromRevision) watcher.onEvent(event);
     }
-    this.watchers.add(watcher);
+    this.watchers.set(watcher, fromRevision);
     return () => this.watchers.delete(watcher);
   }
 
@@ -153,7 +139,6 @@ export class WatchCache {
     this.eventsHead = 0;
     this.currentRevision = revision;
     this.historyFrom = revision;
-    this.wakeWaiters();
   }
 
   private async follow(): Promise<void> {
@@ -175,7 +160,6 @@ export class WatchCache {
             this.append(new CachedEvent('DELETED', change.key, object, prev, change.revision));
           }
           this.currentRevision = change.revision;
-          this.wakeWaiters();
         }
         if (this.stopped) return;
       } catch (err) {
@@ -204,22 +188,13 @@ export class WatchCache {
         this.eventsHead = 0;
       }
     }
-    for (const watcher of this.watchers) watcher.onEvent(event);
+    for (const [watcher, after] of this.watchers) if (event.revision > after) watcher.onEvent(event);
   }
 
   private failWatchers(error: Error): void {
-    const watchers = [...this.watchers];
+    const watchers = [...this.watchers.keys()];
     this.watchers.clear();
     for (const watcher of watchers) watcher.onError(error);
   }
 
-  private wakeWaiters(): void {
-    for (let i = this.revisionWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.revisionWaiters[i] as { revision: number; resolve: () => void };
-      if (waiter.revision <= this.currentRevision) {
-        this.revisionWaiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-  }
 }

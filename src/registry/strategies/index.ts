@@ -2,6 +2,7 @@ import type { Strategy } from './strategy.js';
 import { cronJobStrategy, daemonSetStrategy, deploymentStrategy, jobStrategy, podStrategy, replicaSetStrategy, statefulSetStrategy } from './workloads.js';
 import { namespaceStrategy } from './namespace.js';
 import { serviceStrategy } from './service.js';
+import { crdStrategy } from '../crd/crd-strategy.js';
 
 /** Strategies by "group/Kind"; kinds not listed are plain data. */
 const STRATEGIES: Record<string, Strategy> = {
@@ -14,6 +15,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'apps/ReplicaSet': replicaSetStrategy,
   'batch/Job': jobStrategy,
   'batch/CronJob': cronJobStrategy,
+  'apiextensions.k8s.io/CustomResourceDefinition': crdStrategy,
 };
 
 const PLAIN: Strategy = {};
