@@ -148,6 +148,24 @@ function suite(t: Test, backend: string, server: () => RunningServer): void {
         t.match(ok(t, await k(['-n', ns, 'get', 'deploy', '-o', 'wide']), 'wide'), /CONTAINERS\s+IMAGES\s+SELECTOR[\s\S]*main\s+nginx:1\.27\s+app=web/);
       });
 
+      t.test('apply --server-side: create, no-op, conflict with another manager, --force-conflicts', async (t) => {
+        const file = await manifestFile(s, `ssa-${minor}.yaml`, deployment('ssa', 'nginx:1.25'));
+        t.match(ok(t, await k(['-n', ns, 'apply', '--server-side', '-f', file]), 'create'), 'deployment.apps/ssa serverside-applied');
+        const rv = ok(t, await k(['-n', ns, 'get', 'deploy', 'ssa', '-o', 'jsonpath={.metadata.resourceVersion}']), 'rv');
+        ok(t, await k(['-n', ns, 'apply', '--server-side', '-f', file]), 'apply again');
+        t.equal(ok(t, await k(['-n', ns, 'get', 'deploy', 'ssa', '-o', 'jsonpath={.metadata.resourceVersion}']), 'rv after'), rv, 'an unchanged apply writes nothing');
+        ok(t, await k(['-n', ns, 'scale', 'deploy', 'ssa', '--replicas=5']), 'another manager changes replicas');
+        // Same replicas as now (shared ownership) and a new image (still ours): no conflict.
+        const changed = await manifestFile(s, `ssa-${minor}-2.yaml`, deployment('ssa', 'nginx:1.27', 5));
+        t.match(ok(t, await k(['-n', ns, 'apply', '--server-side', '-f', changed]), 'apply an image change'), 'serverside-applied');
+        const conflicting = await manifestFile(s, `ssa-${minor}-3.yaml`, deployment('ssa', 'nginx:1.27', 3));
+        const conflict = await k(['-n', ns, 'apply', '--server-side', '-f', conflicting]);
+        t.equal(conflict.code, 1, 'replicas now belong to the scaler: conflict');
+        t.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl[^"]*"( using apps\/v1)?: \.spec\.replicas/);
+        ok(t, await k(['-n', ns, 'apply', '--server-side', '--force-conflicts', '-f', conflicting]), '--force-conflicts');
+        t.equal(ok(t, await k(['-n', ns, 'get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}']), 'state'), '3 nginx:1.27');
+      });
+
       t.test('label, annotate, patch (merge, json, strategic), scale, replace', async (t) => {
         t.match(ok(t, await k(['-n', ns, 'label', 'deploy', 'web', 'team=blue']), 'label'), 'deployment.apps/web labeled');
         t.match(ok(t, await k(['-n', ns, 'annotate', 'deploy', 'web', 'note=hello']), 'annotate'), 'deployment.apps/web annotated');

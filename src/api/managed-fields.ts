@@ -1,38 +1,88 @@
+import { isDeepStrictEqual } from 'node:util';
 import { isPlainObject, timestamp } from './object.js';
 import type { KubeObject, ManagedFieldsEntry } from './object.js';
 
 /**
- * managedFields for non-apply writes: one `Update` entry per (manager, subresource) whose FieldsV1
- * set lists the fields the object has. Lists of objects with a `name` are keyed `k:{"name":…}`,
- * other lists are owned whole.
+ * managedFields for non-apply writes (create, update, patch): the writer's `Update` entry takes
+ * ownership of the fields its write set or changed, and other managers lose those fields — as kube
+ * records them. Lists of objects with a `name` are keyed `k:{"name":…}`; other lists are owned whole.
  */
 const SERVER_FIELDS = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']);
 
-export function fieldSet(value: unknown, topLevel = true): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!isPlainObject(value)) return out;
-  for (const [key, child] of Object.entries(value)) {
-    if (topLevel && (key === 'apiVersion' || key === 'kind' || key === 'status')) continue;
-    if (topLevel && key === 'metadata') {
-      const meta = Object.fromEntries(Object.entries(isPlainObject(child) ? child : {}).filter(([k]) => !SERVER_FIELDS.has(k)));
-      if (Object.keys(meta).length > 0) out['f:metadata'] = fieldSet(meta, false);
-      continue;
-    }
-    if (Array.isArray(child) && child.every((item) => isPlainObject(item) && typeof item['name'] === 'string')) {
-      const list: Record<string, unknown> = {};
-      for (const item of child as Record<string, unknown>[]) list[`k:${JSON.stringify({ name: item['name'] })}`] = { '.': {}, ...fieldSet(item, false) };
+type FieldSet = Record<string, unknown>;
+
+const isNamedList = (value: unknown): value is Record<string, unknown>[] =>
+  Array.isArray(value) && value.length > 0 && value.every((item) => isPlainObject(item) && typeof item['name'] === 'string');
+
+/** The entries of an object that count as fields (top level: no apiVersion/kind/status; metadata without server fields). */
+function entries(value: Record<string, unknown>, topLevel: boolean, subresource: string | undefined): [string, unknown][] {
+  if (!topLevel) return Object.entries(value);
+  if (subresource === 'status') return value['status'] === undefined ? [] : [['status', value['status']]];
+  return Object.entries(value).flatMap(([key, child]): [string, unknown][] => {
+    if (key === 'apiVersion' || key === 'kind' || key === 'status') return [];
+    if (key === 'metadata') return [[key, Object.fromEntries(Object.entries(isPlainObject(child) ? child : {}).filter(([k]) => !SERVER_FIELDS.has(k)))]];
+    return [[key, child]];
+  });
+}
+
+/** Fields set in `next` that differ from `prev` (all of them when `prev` is absent). */
+export function changedFields(prev: unknown, next: unknown, topLevel = true, subresource?: string): FieldSet {
+  const out: FieldSet = {};
+  if (!isPlainObject(next)) return out;
+  const before = isPlainObject(prev) ? prev : {};
+  for (const [key, child] of entries(next, topLevel, subresource)) {
+    const old = topLevel && key === 'metadata' ? Object.fromEntries(entries(before, true, undefined))['metadata'] : before[key];
+    if (isDeepStrictEqual(old, child)) continue;
+    if (isNamedList(child)) {
+      const oldItems = new Map((Array.isArray(old) ? old : []).filter(isPlainObject).map((item) => [item['name'], item]));
+      const list: FieldSet = {};
+      for (const item of child) {
+        const oldItem = oldItems.get(item['name']);
+        if (isDeepStrictEqual(oldItem, item)) continue;
+        list[`k:${JSON.stringify({ name: item['name'] })}`] = { ...(oldItem ? {} : { '.': {} }), ...changedFields(oldItem, item, false) };
+      }
       out[`f:${key}`] = list;
+    } else if (isPlainObject(child) && Object.keys(child).length > 0) {
+      out[`f:${key}`] = { ...(isPlainObject(old) ? {} : { '.': {} }), ...changedFields(old, child, false) };
     } else {
-      out[`f:${key}`] = isPlainObject(child) ? fieldSet(child, false) : {};
+      out[`f:${key}`] = {};
     }
   }
   return out;
 }
 
-/** Records that `manager` wrote `object` (or its status), replacing that manager's previous entry. */
-export function recordUpdate(object: KubeObject, previous: readonly ManagedFieldsEntry[] | undefined, manager: string, apiVersion: string, subresource?: string): ManagedFieldsEntry[] {
-  const fields = subresource === 'status' ? { 'f:status': fieldSet(object['status'], false) } : fieldSet(object);
+function union(a: FieldSet, b: FieldSet): FieldSet {
+  const out: FieldSet = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    out[key] = isPlainObject(out[key]) && isPlainObject(value) ? union(out[key] as FieldSet, value) : value;
+  }
+  return out;
+}
+
+/** `set` without the leaves of `taken` (a leaf of `taken` removes that whole subtree). */
+function subtract(set: FieldSet, taken: FieldSet): FieldSet {
+  const out: FieldSet = {};
+  for (const [key, value] of Object.entries(set)) {
+    const removed = taken[key];
+    if (removed === undefined) out[key] = value;
+    else if (isPlainObject(removed) && Object.keys(removed).some((k) => k !== '.') && isPlainObject(value)) {
+      const rest = subtract(value as FieldSet, removed as FieldSet);
+      if (Object.keys(rest).some((k) => k !== '.')) out[key] = rest;
+    }
+  }
+  return out;
+}
+
+/** Records that `manager` wrote `object` (its status, for the status subresource) over `previous`. */
+export function recordUpdate(object: KubeObject, previous: KubeObject | undefined, manager: string, apiVersion: string, subresource?: string): ManagedFieldsEntry[] {
+  const changed = changedFields(previous, object, true, subresource);
+  const entries = previous?.metadata.managedFields ?? [];
+  const sameEntry = (e: ManagedFieldsEntry) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? '') && e.apiVersion === apiVersion;
+  const mine = entries.find(sameEntry);
+  const others = entries.filter((e) => !sameEntry(e)).map((e) => ({ ...e, fieldsV1: subtract((e.fieldsV1 ?? {}) as FieldSet, changed) }));
+  const kept = others.filter((e) => Object.keys(e.fieldsV1).length > 0);
+  if (Object.keys(changed).length === 0) return mine ? [...kept, mine] : kept;
+  const fields = union((mine?.fieldsV1 ?? {}) as FieldSet, changed);
   const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: timestamp(), fieldsType: 'FieldsV1', fieldsV1: fields, ...(subresource ? { subresource } : {}) };
-  const others = (previous ?? []).filter((e) => !(e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? '')));
-  return [...others, entry];
+  return [...kept, entry];
 }

@@ -9,6 +9,7 @@ import type { FieldSelector } from '../api/field-selector.js';
 import { applyJsonPatch } from '../api/json-patch.js';
 import { applyMergePatch } from '../api/merge-patch.js';
 import { applyStrategicMergePatch, builtinPatchSchema } from '../api/strategic-merge-patch.js';
+import { serverSideApply } from '../api/server-side-apply.js';
 import { formatLabelSelector, labelSelectorFromObject } from '../api/label-selector.js';
 import type { ObjectStore, WriteOptions } from '../registry/object-store.js';
 import { mapStorageError } from '../registry/object-store.js';
@@ -100,8 +101,10 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
       }
       case 'update':
         return { code: 200, body: await update(ctx, def, req, namespace, warnings), warnings };
-      case 'patch':
-        return { code: 200, body: await patch(ctx, def, req, namespace, warnings), warnings };
+      case 'patch': {
+        const { object, created } = await patch(ctx, def, req, namespace, warnings);
+        return { code: created ? 201 : 200, body: object, warnings };
+      }
       case 'delete':
         return await deleteOne(ctx, def, req, namespace, warnings);
       case 'deletecollection':
@@ -260,17 +263,15 @@ function checkKind(def: ResourceDefinition, body: KubeObject): void {
   }
 }
 
-async function patch(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<KubeObject> {
+async function patch(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
   const name = req.info.name as string;
   const { type, patch: document } = readPatch(req.body, req.contentType);
-  if (type === 'application/apply-patch+yaml') {
-    throw errors.unsupportedMediaType(type, ['application/json-patch+json', 'application/merge-patch+json', ...(def.strategicMerge ? ['application/strategic-merge-patch+json'] : [])]);
-  }
+  if (type === 'application/apply-patch+yaml') return apply(ctx, def, req, namespace, document, warnings);
   if (type === 'application/strategic-merge-patch+json' && !def.strategicMerge) {
     throw errors.unsupportedMediaType(type, ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
   }
   if (type !== 'application/json-patch+json' && !isPlainObject(document)) throw errors.badRequest('a merge patch must be a JSON object');
-  const apply = (current: unknown): KubeObject => {
+  const applyPatch = (current: unknown): KubeObject => {
     const patched =
       type === 'application/json-patch+json'
         ? applyJsonPatch(current, document)
@@ -282,15 +283,65 @@ async function patch(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
   };
   const options = writeOptions(ctx, def, req, warnings);
   if (req.info.subresource === 'scale') {
-    return toScale(def, await updateScale(ctx, def, namespace, name, (scale) => apply(scale), options));
+    return { object: toScale(def, await updateScale(ctx, def, namespace, name, (scale) => applyPatch(scale), options)), created: false };
   }
-  return ctx.objects.guaranteedUpdate(def, namespace, name, (current) => {
-    const patched = apply(current);
+  const object = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => {
+    const patched = applyPatch(current);
     // A resourceVersion inside the patch is a precondition (kubectl label --resource-version, …).
     if (patched.metadata.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict({ resource: def.plural, group: def.group, name });
     if (req.info.subresource === undefined) checkKind(def, patched);
     return patched;
   }, { ...options, ...(req.info.subresource ? { subresource: req.info.subresource } : {}) });
+  return { object, created: false };
+}
+
+/**
+ * Server-side apply: the manifest is this field manager's intent; fields others own and set
+ * differently conflict (409) unless forced; fields it no longer sends are removed. Creates the
+ * object when it does not exist (201).
+ */
+async function apply(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, document: unknown, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
+  const name = req.info.name as string;
+  const manager = req.query.get('fieldManager');
+  if (!manager) {
+    throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+  }
+  const force = req.query.get('force');
+  if (force !== null && force !== 'true' && force !== 'false') throw errors.badRequest(`invalid force value "${force}"`);
+  if (!isPlainObject(document)) throw errors.badRequest('an apply patch must be an object');
+  const config = document as KubeObject;
+  if (!isPlainObject(config.metadata)) config.metadata = {};
+  if (config.metadata.name !== undefined && config.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${name})`);
+  }
+  if (req.info.subresource === undefined) checkKind(def, config);
+  const apiVersion = groupVersion(def.group, def.versions[0] as string);
+  const ssa = {
+    manager,
+    force: force === 'true',
+    apiVersion,
+    schema: def.strategicMerge ? builtinPatchSchema(apiVersion, def.kind) : { lookup: () => undefined },
+    ...(req.info.subresource ? { subresource: req.info.subresource } : {}),
+  };
+  const options = { ...writeOptions(ctx, def, req, warnings), fieldManager: manager, keepManagedFields: true };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const object = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => serverSideApply(current, config, ssa).object, {
+        ...options,
+        ...(req.info.subresource ? { subresource: req.info.subresource } : {}),
+      });
+      return { object, created: false };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404 && err.reason === 'NotFound') || req.info.subresource !== undefined) throw err;
+    }
+    try {
+      const created = serverSideApply(undefined, { ...config, metadata: { ...config.metadata, name } }, ssa).object;
+      return { object: await ctx.objects.create(def, namespace, created, options), created: true };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err; // created meanwhile: apply again
+    }
+  }
+  throw errors.conflict({ resource: def.plural, group: def.group, name }, 'the object changed too often while applying; please try again');
 }
 
 /** autoscaling/v1 Scale of a resource with a scale subresource. */

@@ -22,6 +22,8 @@ export interface WriteOptions {
   readonly fieldManager?: string;
   /** Extra validation the caller runs on the final object (schema, admission); throws ApiError. */
   readonly admit?: (object: KubeObject, old: KubeObject | undefined) => void | Promise<void>;
+  /** The object's managedFields were computed by the caller (server-side apply): keep them as given. */
+  readonly keepManagedFields?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -143,7 +145,7 @@ export class ObjectStore {
       const failures = [...validateName(meta.name as string, strategy.nameRule ?? 'subdomain'), ...validateMeta(object), ...(strategy.validate?.(object, undefined) ?? [])];
       if (failures.length > 0) throw errors.invalid(def.kind, def.group, meta.name ?? '', failures);
       await options.admit?.(object, undefined);
-      meta.managedFields = recordUpdate(object, undefined, options.fieldManager ?? 'unknown', object.apiVersion);
+      if (!options.keepManagedFields) meta.managedFields = recordUpdate(object, undefined, options.fieldManager ?? 'unknown', object.apiVersion);
       if (options.dryRun) {
         // Nothing is stored: the would-be object, without a resourceVersion.
         return object;
@@ -196,6 +198,7 @@ export class ObjectStore {
       const current = decodeObject(kv);
       const desired = deepClone(await mutate(deepClone(current)));
       const next = this.merge(def, strategy, current, desired, options.subresource);
+      if (options.keepManagedFields) next.metadata.managedFields = desired.metadata.managedFields ?? [];
       const failures = [...validateMeta(next), ...(strategy.validate?.(next, current) ?? [])];
       if (current.metadata.deletionTimestamp) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
@@ -205,7 +208,9 @@ export class ObjectStore {
       await options.admit?.(next, current);
 
       if (unchanged(current, next)) return current; // a no-op write: same resourceVersion, no event
-      next.metadata.managedFields = recordUpdate(next, current.metadata.managedFields, options.fieldManager ?? 'unknown', next.apiVersion as string, options.subresource);
+      if (!options.keepManagedFields) {
+        next.metadata.managedFields = recordUpdate(next, current, options.fieldManager ?? 'unknown', next.apiVersion as string, options.subresource);
+      }
       if (options.dryRun) return next;
 
       // The last finalizer of an object being deleted is gone: the object goes with it.
