@@ -1,3 +1,4 @@
+import { apiBench } from './api.js';
 import { storageBench } from './storage.js';
 
 /**
@@ -7,6 +8,7 @@ import { storageBench } from './storage.js';
  */
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   storage: () => storageBench({ count: Number(process.env['BENCH_COUNT'] ?? 20_000), maxSeconds: 60 }),
+  api: () => apiBench({ count: Number(process.env['BENCH_API_COUNT'] ?? 10_000), maxSeconds: 30, watchers: 1_000, writesPerSecond: 20, watchSeconds: 10 }),
 };
 
 const wanted = process.argv.slice(2);

@@ -17,7 +17,8 @@ export const MAX_JSON_PATCH_OPERATIONS = 10000;
 /** 422 Invalid with kube's exact (generic) message; `detail` says what failed, for logs and tests. */
 export class PatchApplyError extends ApiError {
   constructor(readonly detail: string) {
-    super(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+    // kube's wording, with the reason as a cause (what kubectl prints after the message).
+    super(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [{ reason: 'UnexpectedServerResponse', message: detail }] });
     this.name = 'PatchApplyError';
   }
 }

@@ -44,6 +44,12 @@ export class SchemaAdmission implements Admission {
       for (const f of unknown) removePath(object, f);
     }
     const result = validatorFor(def.schemaRef, { extraSchemas })(object);
+    // A built-in kind's JSON that does not fit its Go types fails decoding in kube: 400, not 422.
+    const typeError = def.fromCrd ? undefined : result.errors.find((e) => e.kind === 'type');
+    if (typeError) {
+      const version = def.versions[0] as string;
+      throw errors.badRequest(`${def.kind} in version "${version}" cannot be handled as a ${def.kind}: ${typeError.path}: ${typeError.message}`);
+    }
     if (result.errors.length > 0) {
       const causes: StatusCause[] = result.errors.map((e) => ({
         reason: e.kind === 'required' ? 'FieldValueRequired' : e.kind === 'enum' ? 'FieldValueNotSupported' : 'FieldValueTypeInvalid',

@@ -59,6 +59,10 @@ export function resolve(ctx: ResourceContext, info: ResourceRequestInfo): Resour
   if (!def.namespaced && info.namespace !== undefined && def.plural !== 'namespaces') throw notFoundResource();
   // A namespaced resource is reached across all namespaces only to list or watch it.
   if (def.namespaced && info.namespace === undefined && info.verb !== 'list' && info.verb !== 'watch') throw notFoundResource();
+  // POST names no object; PUT and PATCH name one (kube answers 405 for the other shapes).
+  if ((info.verb === 'create' && info.name !== undefined && info.subresource === undefined) || ((info.verb === 'update' || info.verb === 'patch') && info.name === undefined)) {
+    throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  }
   if (info.subresource === undefined && !def.verbs.includes(info.verb)) {
     throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
@@ -96,7 +100,9 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
       case 'list':
         return await list(ctx, def, req, namespace);
       case 'create': {
-        const object = await ctx.objects.create(def, namespace, readObject(req.body, req.contentType), writeOptions(ctx, def, req, warnings));
+        const body = readObject(req.body, req.contentType);
+        checkKind(def, body);
+        const object = await ctx.objects.create(def, namespace, body, writeOptions(ctx, def, req, warnings));
         return { code: 201, body: object, warnings };
       }
       case 'update':
@@ -149,8 +155,9 @@ async function list(ctx: ResourceContext, def: ResourceDefinition, req: Resource
   const resourceVersion = q.get('resourceVersion') ?? undefined;
   const match = q.get('resourceVersionMatch') ?? undefined;
   const token = q.get('continue') ?? undefined;
-  const limit = q.has('limit') ? Number(q.get('limit')) : 0;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw errors.badRequest(`invalid limit "${q.get('limit') ?? ''}"`);
+  const rawLimit = q.has('limit') ? Number(q.get('limit')) : 0;
+  if (!Number.isSafeInteger(rawLimit)) throw errors.badRequest(`invalid limit "${q.get('limit') ?? ''}"`);
+  const limit = Math.max(0, rawLimit); // kube pages only when limit > 0
   if (q.get('sendInitialEvents') !== null) throw invalidListParam('sendInitialEvents', 'sendInitialEvents is forbidden for list');
   if (match !== undefined) {
     if (resourceVersion === undefined) throw invalidListParam('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
@@ -289,6 +296,8 @@ async function patch(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
     const patched = applyPatch(current);
     // A resourceVersion inside the patch is a precondition (kubectl label --resource-version, …).
     if (patched.metadata.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict({ resource: def.plural, group: def.group, name });
+    if (patched.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(patched.metadata.name)}) does not match the name on the URL (${name})`);
+    if (def.namespaced && patched.metadata.namespace !== namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     if (req.info.subresource === undefined) checkKind(def, patched);
     return patched;
   }, { ...options, ...(req.info.subresource ? { subresource: req.info.subresource } : {}) });

@@ -49,8 +49,16 @@ export class ObjectStore {
   readonly store: Store;
   private readonly caches = new Map<string, WatchCache>();
 
+  /** The namespaces' watch cache, once `watchNamespaces` has been called. */
+  private namespaces: WatchCache | undefined;
+
   constructor(store: Store) {
     this.store = store;
+  }
+
+  /** Lets creates check their namespace against the namespaces' watch cache instead of the store. */
+  watchNamespaces(def: ResourceDefinition): void {
+    this.namespaces = this.cache(def);
   }
 
   /** The watch cache of a resource (started on first use). */
@@ -333,9 +341,15 @@ export class ObjectStore {
 
   /** Namespaced objects need their namespace, and a terminating namespace takes nothing new. */
   private async checkNamespaceAcceptsContent(namespace: string, def: ResourceDefinition, name: string | undefined): Promise<void> {
-    const kv = await this.store.get(`/registry/core/namespaces/${namespace}`);
-    if (!kv) throw errors.notFound({ resource: 'namespaces', group: '', name: namespace });
-    const ns = decodeObject(kv);
+    // The namespaces cache answers almost always; a namespace it has not seen yet (created a moment
+    // ago) is read from the store.
+    const key = `/registry/core/namespaces/${namespace}`;
+    let ns = this.namespaces?.get(key);
+    if (!ns) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound({ resource: 'namespaces', group: '', name: namespace });
+      ns = decodeObject(kv);
+    }
     if (ns.metadata.deletionTimestamp) {
       throw errors.forbidden(`${def.plural}${def.group ? `.${def.group}` : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, target(def, name));
     }

@@ -184,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     if (info.verb !== 'watch') metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
+  objects.watchNamespaces(registry.find('', 'v1', 'namespaces') as ResourceDefinition);
   await bootstrapNamespaces(objects, registry);
   await crds.start();
   app.addHook('onClose', async () => crds.stop());

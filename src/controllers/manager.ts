@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { HttpClient } from '../client/client.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { NamespaceController } from './namespace-controller.js';
+
+/**
+ * The controller manager: the built-in controllers, each a client of the API server over HTTPS
+ * (DESIGN.md), sharing one keep-alive client with its own identity (the caller issues it a client
+ * certificate, e.g. CN=system:flotilla-controller-manager, O=system:masters). One process for now;
+ * leader election (a coordination.k8s.io Lease) comes when several replicas do.
+ *
+ * startControllers returns at once: the controllers discover, list and watch in the background and
+ * retry until the server answers, so it may be called as soon as the server listens.
+ */
+export interface ControllerManagerOptions {
+  /** https://host:port of the API server. */
+  readonly server: string;
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly logger: Logger;
+  /** Garbage collector re-discovery period (new CRDs); default 30 s. */
+  readonly rediscoveryMs?: number;
+}
+
+export interface RunningControllers {
+  /** Resolves once the controllers' informers have listed (false if `timeoutMs` passed first). */
+  waitForSync(timeoutMs?: number): Promise<boolean>;
+  /** Stops every controller and closes the client's connections. */
+  stop(): Promise<void>;
+}
+
+export const CONTROLLER_MANAGER_USER = 'system:flotilla-controller-manager';
+
+export async function startControllers(options: ControllerManagerOptions): Promise<RunningControllers> {
+  const client = new HttpClient({
+    server: options.server,
+    caPem: options.caPem,
+    certPem: options.certPem,
+    keyPem: options.keyPem,
+    userAgent: 'flotilla-controller-manager/v0.1.0',
+    fieldManager: 'flotilla-controller-manager',
+  });
+  const gc = new GarbageCollector({
+    client,
+    logger: options.logger.child({ controller: 'garbage-collector' }),
+    ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
+  });
+  const namespaces = new NamespaceController({ client, logger: options.logger.child({ controller: 'namespace' }) });
+  gc.start();
+  namespaces.start();
+  options.logger.info({ server: options.server, controllers: ['garbage-collector', 'namespace'] }, 'controllers started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    async waitForSync(timeoutMs = 30_000) {
+      const [a, b] = await Promise.all([gc.waitForSync(timeoutMs), namespaces.waitForSync(timeoutMs)]);
+      return a && b;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all([gc.stop(), namespaces.stop()]);
+        client.close();
+      })();
+      return stopping;
+    },
+  };
+}
