@@ -31,7 +31,9 @@ export interface KubectlResult {
 
 export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?: string } = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-conformance-'));
-  const args = ['--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn'];
+  // FLOTILLA_SERVER_NODE_ARGS passes extra Node flags to the server (e.g. --cpu-prof for profiling).
+  const nodeArgs = (process.env['FLOTILLA_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, '--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn'];
   if (options.etcdEndpoint) args.push('--etcd-servers', options.etcdEndpoint, '--etcd-prefix', options.etcdPrefix ?? `/conformance-${process.pid}-${Date.now()}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { openStore } from '../../storage/open-store.js';
 import { createLogger } from '../log.js';
-import { ensurePki } from '../server/pki.js';
+import { ensurePki, issueClientCertificate } from '../server/pki.js';
+import { startControllers } from '../controllers/manager.js';
 import { writeKubeconfig } from '../server/kubeconfig.js';
 import { buildServer } from '../server/server.js';
 
@@ -58,6 +59,16 @@ export function serveCommand(): Command {
         clientCertPem: pki.adminCertPem,
         clientKeyPem: pki.adminKeyPem,
       });
+      // The garbage collector and namespace controller: clients of the API with their own identity.
+      const controllerCert = await issueClientCertificate(pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
+      const controllers = await startControllers({
+        server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        caPem: pki.caCertPem,
+        certPem: controllerCert.certPem,
+        keyPem: controllerCert.keyPem,
+        logger: logger.child({ component: 'controllers' }),
+        rediscoveryMs: 5_000, // new CRDs reach the garbage collector within seconds
+      });
       logger.info({ address: `${host}:${port}`, store: store.backend, kubeconfig: kubeconfigPath }, 'flotilla API server ready');
       process.stdout.write(`Flotilla API server listening on https://${host}:${port} (${store.backend} store)\nkubeconfig: ${kubeconfigPath}\ntry: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
 
@@ -67,6 +78,7 @@ export function serveCommand(): Command {
         stopping = true;
         logger.info({ signal }, 'shutting down');
         server.stopAccepting();
+        await controllers.stop();
         const deadline = setTimeout(() => process.exit(1), 10_000);
         deadline.unref();
         await server.app.close();

@@ -296,6 +296,10 @@ export class ObjectStore {
     if (subresource === 'status') {
       // /status writes change only .status.
       next = { ...deepClone(current), status: desired['status'] };
+    } else if (subresource === 'finalize') {
+      // /finalize (namespaces) writes change only spec.finalizers.
+      const spec = isPlainObject(desired['spec']) ? desired['spec'] : {};
+      next = { ...deepClone(current), spec: { ...(isPlainObject(current['spec']) ? current['spec'] : {}), finalizers: spec['finalizers'] ?? [] } };
     } else {
       next = desired;
       if (!isPlainObject(next.metadata)) next.metadata = {};
