@@ -92,10 +92,16 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     void reply.code(404).type('application/json').send(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}).toStatus());
   });
 
-  // Authentication: client certificates signed by our CA; health and version are public.
+  // Authentication: client certificates signed by our CA; health and version are public. The
+  // identity is fixed for a TLS connection, so it is worked out once per connection.
+  const identities = new WeakMap<object, UserInfo | null>();
   app.addHook('onRequest', async (req) => {
     const socket = req.raw.socket as import('node:tls').TLSSocket;
-    const user = typeof socket.getPeerCertificate === 'function' ? userFromClientCertificate(socket.getPeerCertificate(), socket.authorized) : undefined;
+    let user = identities.get(socket);
+    if (user === undefined) {
+      user = (typeof socket.getPeerCertificate === 'function' ? userFromClientCertificate(socket.getPeerCertificate(), socket.authorized) : undefined) ?? null;
+      identities.set(socket, user);
+    }
     if (user) req.user = user;
     else if (!PUBLIC_PATHS.test(req.url.split('?')[0] ?? '')) throw errors.unauthorized();
   });
