@@ -29,11 +29,12 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?: string } = {}): Promise<RunningServer> {
+export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?: string; controllers?: boolean } = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-conformance-'));
   // FLOTILLA_SERVER_NODE_ARGS passes extra Node flags to the server (e.g. --cpu-prof for profiling).
   const nodeArgs = (process.env['FLOTILLA_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, '--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn'];
+  if (options.controllers === false) args.push('--no-controllers');
   if (options.etcdEndpoint) args.push('--etcd-servers', options.etcdEndpoint, '--etcd-prefix', options.etcdPrefix ?? `/conformance-${process.pid}-${Date.now()}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -21,6 +21,7 @@ interface ServeFlags {
   tlsSan: string[];
   kubeconfigOut?: string;
   logLevel: string;
+  controllers: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -36,6 +37,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--tls-san <names>', 'extra DNS names / IPs for the serving certificate (repeatable)').default([]).argParser(collect))
     .addOption(new Option('--kubeconfig-out <file>', 'where to write the admin kubeconfig (default <data-dir>/admin.kubeconfig)'))
     .addOption(new Option('--log-level <level>', 'log level').default('info').env('FLOTILLA_LOG_LEVEL'))
+    .addOption(new Option('--no-controllers', 'do not run the garbage collector and namespace controller in this process'))
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ level: flags.logLevel });
       const dataDir = resolve(flags.dataDir);
@@ -61,7 +63,7 @@ export function serveCommand(): Command {
       });
       // The garbage collector and namespace controller: clients of the API with their own identity.
       const controllerCert = await issueClientCertificate(pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-      const controllers = await startControllers({
+      const controllers = !flags.controllers ? { stop: async () => undefined } : await startControllers({
         server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
         caPem: pki.caCertPem,
         certPem: controllerCert.certPem,
