@@ -8,7 +8,8 @@ import { ApiError, cause, errors } from '../api/status.js';
 import type { StatusCause, Target } from '../api/status.js';
 import { generateName, validateName } from '../api/names.js';
 import { recordUpdate } from '../api/managed-fields.js';
-import { WatchCache } from '../watchcache/watch-cache.js';
+import { CacheHub } from '../watchcache/cache-hub.js';
+import type { WatchCache } from '../watchcache/watch-cache.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { groupVersion, keyPrefix, objectKey } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
@@ -47,13 +48,19 @@ const GENERATE_NAME_ATTEMPTS = 8;
  */
 export class ObjectStore {
   readonly store: Store;
-  private readonly caches = new Map<string, WatchCache>();
+  private readonly hub: CacheHub;
 
   /** The namespaces' watch cache, once `watchNamespaces` has been called. */
   private namespaces: WatchCache | undefined;
 
   constructor(store: Store) {
     this.store = store;
+    this.hub = new CacheHub(store);
+  }
+
+  /** Resolves once the caches follow the store (call before serving). */
+  get ready(): Promise<void> {
+    return this.hub.ready;
   }
 
   /** Lets creates check their namespace against the namespaces' watch cache instead of the store. */
@@ -63,26 +70,17 @@ export class ObjectStore {
 
   /** The watch cache of a resource (started on first use). */
   cache(def: ResourceDefinition): WatchCache {
-    const prefix = keyPrefix(def);
-    let cache = this.caches.get(prefix);
-    if (!cache) {
-      cache = new WatchCache(this.store, prefix);
-      this.caches.set(prefix, cache);
-    }
-    return cache;
+    return this.hub.cache(keyPrefix(def));
   }
 
-  /** Stops every cache's storage watch (shutdown). */
+  /** Stops every cache and the storage watch behind them (shutdown). */
   stopCaches(): void {
-    for (const cache of this.caches.values()) cache.stop();
-    this.caches.clear();
+    this.hub.stop();
   }
 
   /** Stops and forgets a resource's cache (when a CRD goes away). */
   dropCache(def: ResourceDefinition): void {
-    const prefix = keyPrefix(def);
-    this.caches.get(prefix)?.stop();
-    this.caches.delete(prefix);
+    this.hub.drop(keyPrefix(def));
   }
 
   /**
@@ -94,7 +92,8 @@ export class ObjectStore {
     const cache = this.cache(def);
     await cache.ready;
     const target = minRevision ?? (await this.store.revision());
-    if (cache.revision >= target) return cache.snapshot(prefix);
+    // The hub delivers changes moments after they commit; wait briefly rather than read the store.
+    if (cache.revision >= target || (await this.hub.caughtUp(target, 25))) return cache.snapshot(prefix);
     const objects: KubeObject[] = [];
     let token: string | undefined;
     let revision = 0;

@@ -1,9 +1,6 @@
 import type { KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
-import type { Store, Watch } from '../../storage/types.js';
-import { isStorageError } from '../../storage/errors.js';
-import type { StoreLogger } from '../../storage/logger.js';
-import { silentLogger } from '../../storage/logger.js';
+import type { Store, WatchEvent } from '../../storage/types.js';
 import { decodeObject } from '../registry/codec.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -41,44 +38,57 @@ export interface CacheWatcher {
 export interface WatchCacheOptions {
   /** How many recent events are kept for watchers resuming from a resourceVersion. */
   readonly capacity?: number;
-  readonly logger?: StoreLogger;
+}
+
+/** What a cache needs from the hub that feeds it: the revision through which every change was delivered. */
+export interface CacheFeed {
+  readonly deliveredRevision: number;
+  /** Resolves once the feed knows where it starts. */
+  readonly ready: Promise<void>;
 }
 
 const DEFAULT_CAPACITY = 10_000;
 
 /**
- * The watch cache of one resource type: the current objects, kept up to date by a single storage
- * watch on the resource's key prefix, plus a window of recent events. Lists are served from it and
- * every HTTP watch of the type subscribes to it, so N watchers cost one storage watch.
+ * The watch cache of one resource type: the current objects plus a window of recent events, fed
+ * by the CacheHub's single storage watch. Because the hub delivers every change under /registry/
+ * in order, a cache is current through the hub's delivered revision even when its own resource
+ * did not change — so consistent reads can be served from memory. Lists are served from it and
+ * every HTTP watch of the type subscribes to it.
  */
 export class WatchCache {
   private readonly store: Store;
   private readonly prefix: string;
   private readonly capacity: number;
-  private readonly logger: StoreLogger;
+  private readonly feed: CacheFeed;
   private readonly objects = new Map<string, KubeObject>();
   private events: CachedEvent[] = [];
   private eventsHead = 0;
   /** Each watcher with the revision it watches after. */
   private readonly watchers = new Map<CacheWatcher, number>();
-  private currentRevision = 0;
+  /** Changes delivered while the initial list is being read. */
+  private pending: WatchEvent[] | undefined = [];
+  private lastEventRevision = 0;
   /** Every event after this revision is in `events`. */
   private historyFrom = 0;
-  private storageWatch: Watch | undefined;
-  private stopped = false;
   readonly ready: Promise<void>;
 
-  constructor(store: Store, prefix: string, options: WatchCacheOptions = {}) {
+  /**
+   * Registered with the feed before this runs, so every change delivered from now on is buffered;
+   * it then reads the prefix at the feed's delivered revision and applies the newer buffered ones.
+   */
+  constructor(store: Store, prefix: string, feed: CacheFeed, options: WatchCacheOptions = {}) {
     this.store = store;
     this.prefix = prefix;
+    this.feed = feed;
     this.capacity = options.capacity ?? DEFAULT_CAPACITY;
-    this.logger = options.logger ?? silentLogger;
-    this.ready = this.run();
+    this.ready = feed.ready.then(() => this.load(feed.deliveredRevision));
     this.ready.catch(() => undefined);
   }
 
+  /** The revision this cache is current through. */
   get revision(): number {
-    return this.currentRevision;
+    return this.pending ? 0 : Math.max(this.lastEventRevision, this.feed.deliveredRevision);
   }
 
   /** The current objects under `keyPrefix` (all of them when absent), in key order (as etcd lists). */
@@ -86,7 +96,7 @@ export class WatchCache {
     const keys: string[] = [];
     for (const key of this.objects.keys()) if (key.startsWith(keyPrefix)) keys.push(key);
     keys.sort();
-    return { objects: keys.map((key) => this.objects.get(key) as KubeObject), revision: this.currentRevision };
+    return { objects: keys.map((key) => this.objects.get(key) as KubeObject), revision: this.revision };
   }
 
   get(key: string): KubeObject | undefined {
@@ -96,8 +106,7 @@ export class WatchCache {
   /**
    * Subscribes `watcher` to every event after `fromRevision`. Buffered events are replayed
    * synchronously before returning, later ones are filtered by revision, so nothing is missed or
-   * repeated even when `fromRevision` is ahead of this cache (it was read from another resource or
-   * straight from the store). A revision older than the window → 410 Expired.
+   * repeated even when `fromRevision` is ahead of this cache. A revision older than the window → 410.
    */
   async watch(fromRevision: number, watcher: CacheWatcher): Promise<() => void> {
     await this.ready;
@@ -113,23 +122,42 @@ export class WatchCache {
   }
 
   stop(): void {
-    this.stopped = true;
-    this.storageWatch?.close();
+    this.watchers.clear();
   }
 
-  /** List, then watch from the list's revision; on a broken storage watch, resume or relist. */
-  private async run(): Promise<void> {
-    await this.relist();
-    void this.follow();
+  /** A change under this cache's prefix, delivered by the hub in revision order. */
+  deliver(change: WatchEvent): void {
+    if (this.pending) {
+      this.pending.push(change);
+      return;
+    }
+    const prev = this.objects.get(change.key);
+    if (change.type === 'put' && change.value) {
+      const object = decodeObject(change.value);
+      this.objects.set(change.key, object);
+      this.append(new CachedEvent(prev ? 'MODIFIED' : 'ADDED', change.key, object, prev, change.revision));
+    } else if (prev) {
+      this.objects.delete(change.key);
+      // A deleted object is reported in its last state with the deletion's resourceVersion.
+      const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(change.revision) } };
+      this.append(new CachedEvent('DELETED', change.key, object, prev, change.revision));
+    }
+    this.lastEventRevision = change.revision;
   }
 
-  private async relist(): Promise<void> {
+  /** The hub lost its place (compaction): start over at `revision`; watchers must relist. */
+  reset(revision: number): Promise<void> {
+    this.failWatchers(errors.expired(`too old resource version: ${this.revision}`));
+    this.pending = [];
+    return this.load(revision);
+  }
+
+  /** Reads the prefix at exactly `revision`, then applies what arrived meanwhile. */
+  private async load(revision: number): Promise<void> {
     const objects = new Map<string, KubeObject>();
     let token: string | undefined;
-    let revision = 0;
     do {
-      const page = await this.store.list(this.prefix, { limit: 1000, ...(token ? { continue: token } : {}) });
-      revision = page.revision;
+      const page = await this.store.list(this.prefix, { limit: 1000, ...(token ? { continue: token } : { revision }) });
       for (const kv of page.items) objects.set(kv.key, decodeObject(kv));
       token = page.continue;
     } while (token);
@@ -137,45 +165,11 @@ export class WatchCache {
     for (const [key, object] of objects) this.objects.set(key, object);
     this.events = [];
     this.eventsHead = 0;
-    this.currentRevision = revision;
+    this.lastEventRevision = revision;
     this.historyFrom = revision;
-  }
-
-  private async follow(): Promise<void> {
-    let backoffMs = 100;
-    while (!this.stopped) {
-      this.storageWatch = this.store.watch(this.prefix, this.currentRevision);
-      try {
-        for await (const change of this.storageWatch) {
-          backoffMs = 100;
-          const prev = this.objects.get(change.key);
-          if (change.type === 'put' && change.value) {
-            const object = decodeObject(change.value);
-            this.objects.set(change.key, object);
-            this.append(new CachedEvent(prev ? 'MODIFIED' : 'ADDED', change.key, object, prev, change.revision));
-          } else if (prev) {
-            this.objects.delete(change.key);
-            // A deleted object is reported in its last state with the deletion's resourceVersion.
-            const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(change.revision) } };
-            this.append(new CachedEvent('DELETED', change.key, object, prev, change.revision));
-          }
-          this.currentRevision = change.revision;
-        }
-        if (this.stopped) return;
-      } catch (err) {
-        if (this.stopped) return;
-        if (isStorageError(err, 'Gone')) {
-          // The store no longer has our history: start over; watchers must relist too.
-          this.logger.warn({ prefix: this.prefix }, 'watch cache fell behind compaction; relisting');
-          this.failWatchers(errors.expired(`too old resource version: ${this.currentRevision}`));
-          await this.relist().catch(() => undefined);
-        } else {
-          this.logger.warn({ prefix: this.prefix, err: String(err) }, 'watch cache storage watch failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, backoffMs));
-          backoffMs = Math.min(backoffMs * 2, 5_000);
-        }
-      }
-    }
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    for (const change of pending) if (change.revision > revision) this.deliver(change);
   }
 
   private append(event: CachedEvent): void {
