@@ -226,7 +226,7 @@ export class ObjectStore {
           const { revision } = await this.store.delete(key, kv.modRevision);
           return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
         } catch (err) {
-          kv = await this.retryAfter(err, def, key, name);
+          kv = this.retryAfter(err, def, name);
           continue;
         }
       }
@@ -234,7 +234,7 @@ export class ObjectStore {
         const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
         return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
       } catch (err) {
-        kv = await this.retryAfter(err, def, key, name);
+        kv = this.retryAfter(err, def, name);
       }
     }
     throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
@@ -266,7 +266,7 @@ export class ObjectStore {
           const { revision } = await this.store.delete(key, kv.modRevision);
           return { deleted: true, object: { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } } };
         } catch (err) {
-          kv = await this.retryAfter(err, def, key, name);
+          kv = this.retryAfter(err, def, name);
           continue;
         }
       }
@@ -283,7 +283,7 @@ export class ObjectStore {
         const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
         return { deleted: false, object: { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } } };
       } catch (err) {
-        kv = await this.retryAfter(err, def, key, name);
+        kv = this.retryAfter(err, def, name);
       }
     }
     throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
@@ -336,7 +336,8 @@ export class ObjectStore {
     return next;
   }
 
-  private async retryAfter(err: unknown, def: ResourceDefinition, key: string, name: string) {
+  /** After a lost compare-and-swap: the value that won (retry against it), or undefined if the object is gone. */
+  private retryAfter(err: unknown, def: ResourceDefinition, name: string) {
     if (err instanceof ConflictError) return err.current;
     if (isStorageError(err, 'NotFound')) return undefined;
     throw mapStorageError(err, def, name);

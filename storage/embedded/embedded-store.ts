@@ -130,16 +130,16 @@ export class EmbeddedStore implements Store {
   async create(key: string, value: Uint8Array): Promise<WriteResult> {
     this.checkUsable();
     const current = this.newest(key);
-    if (current.kv) return this.failAfterInFlight(key, current, () => this.create(key, value), new AlreadyExistsError(key));
+    if (current.kv) return this.failAfterInFlight(current, () => this.create(key, value), new AlreadyExistsError(key));
     return this.put(key, value, undefined);
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<WriteResult> {
     this.checkUsable();
     const current = this.newest(key);
-    if (!current.kv) return this.failAfterInFlight(key, current, () => this.update(key, value, expectedRevision), new NotFoundError(key));
+    if (!current.kv) return this.failAfterInFlight(current, () => this.update(key, value, expectedRevision), new NotFoundError(key));
     if (current.kv.modRevision !== expectedRevision) {
-      return this.failAfterInFlight(key, current, () => this.update(key, value, expectedRevision), new ConflictError(key, expectedRevision, current.kv));
+      return this.failAfterInFlight(current, () => this.update(key, value, expectedRevision), new ConflictError(key, expectedRevision, current.kv));
     }
     return this.put(key, value, current.kv);
   }
@@ -147,9 +147,9 @@ export class EmbeddedStore implements Store {
   async delete(key: string, expectedRevision?: number): Promise<DeleteResult> {
     this.checkUsable();
     const current = this.newest(key);
-    if (!current.kv) return this.failAfterInFlight(key, current, () => this.delete(key, expectedRevision), new NotFoundError(key));
+    if (!current.kv) return this.failAfterInFlight(current, () => this.delete(key, expectedRevision), new NotFoundError(key));
     if (expectedRevision !== undefined && current.kv.modRevision !== expectedRevision) {
-      return this.failAfterInFlight(key, current, () => this.delete(key, expectedRevision), new ConflictError(key, expectedRevision, current.kv));
+      return this.failAfterInFlight(current, () => this.delete(key, expectedRevision), new ConflictError(key, expectedRevision, current.kv));
     }
     const prev = current.kv;
     const revision = ++this.lastAssignedRevision;
@@ -227,7 +227,7 @@ export class EmbeddedStore implements Store {
   }
 
   /** A check failed: if it failed against an in-flight write, wait for it and re-check. */
-  private async failAfterInFlight<T>(key: string, current: { inFlight?: InFlight }, retry: () => Promise<T>, error: Error): Promise<T> {
+  private async failAfterInFlight<T>(current: { inFlight?: InFlight }, retry: () => Promise<T>, error: Error): Promise<T> {
     if (!current.inFlight) throw error;
     await current.inFlight.settled;
     return retry();
