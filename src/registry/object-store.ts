@@ -88,12 +88,12 @@ export class ObjectStore {
    * a consistent read; 0: whatever the cache has). Served from the watch cache when it is provably
    * that fresh, else by one consistent read of the store.
    */
-  async snapshot(def: ResourceDefinition, prefix: string, minRevision?: number): Promise<{ objects: KubeObject[]; revision: number }> {
+  async snapshot(def: ResourceDefinition, prefix: string, minRevision?: number): Promise<{ objects: KubeObject[]; revision: number; json?: (object: KubeObject) => string }> {
     const cache = this.cache(def);
     await cache.ready;
     const target = minRevision ?? (await this.store.revision());
     // The hub delivers changes moments after they commit; wait briefly rather than read the store.
-    if (cache.revision >= target || (await this.hub.caughtUp(target, 25))) return cache.snapshot(prefix);
+    if (cache.revision >= target || (await this.hub.caughtUp(target, 25))) return { ...cache.snapshot(prefix), json: (object) => cache.json(object) };
     const objects: KubeObject[] = [];
     let token: string | undefined;
     let revision = 0;
@@ -113,9 +113,9 @@ export class ObjectStore {
     return decodeObject(kv);
   }
 
-  async create(def: ResourceDefinition, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+  /** Creates an object; takes ownership of `object` (callers pass a freshly decoded body). */
+  async create(def: ResourceDefinition, namespace: string | undefined, object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const strategy = strategyFor(def.group, def.kind);
-    const object = deepClone(body);
     object.apiVersion = groupVersion(def.group, def.versions[0] as string);
     object.kind = def.kind;
     object.metadata = isPlainObject(object.metadata) ? object.metadata : {};

@@ -184,10 +184,21 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     return doc;
   }
 
+  // prom-client hashes label sets on every call; the children of each label set are kept instead.
+  const requestCounters = new Map<string, { inc(): void }>();
+  const durationHistograms = new Map<string, { observe(value: number): void }>();
   function observe(info: ResourceRequestInfo, code: number, started: bigint): void {
-    const labels = { verb: info.verb.toUpperCase() === 'GET' ? 'GET' : verbLabel(info.verb), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource ?? '', scope: info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster' };
-    metrics.requests.inc({ ...labels, code: String(code) });
-    if (info.verb !== 'watch') metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    const scope = info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster';
+    const key = `${info.verb}|${info.group}|${info.version}|${info.resource}|${info.subresource ?? ''}|${scope}`;
+    const labels = { verb: verbLabel(info.verb), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource ?? '', scope };
+    const counterKey = `${key}|${code}`;
+    let counter = requestCounters.get(counterKey);
+    if (!counter) requestCounters.set(counterKey, (counter = metrics.requests.labels({ ...labels, code: String(code) })));
+    counter.inc();
+    if (info.verb === 'watch') return;
+    let histogram = durationHistograms.get(key);
+    if (!histogram) durationHistograms.set(key, (histogram = metrics.requestDuration.labels(labels)));
+    histogram.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   objects.watchNamespaces(registry.find('', 'v1', 'namespaces') as ResourceDefinition);

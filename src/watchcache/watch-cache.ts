@@ -62,6 +62,7 @@ export class WatchCache {
   private readonly capacity: number;
   private readonly feed: CacheFeed;
   private readonly objects = new Map<string, KubeObject>();
+  private readonly serialized = new WeakMap<KubeObject, string>();
   private events: CachedEvent[] = [];
   private eventsHead = 0;
   /** Each watcher with the revision it watches after. */
@@ -101,6 +102,19 @@ export class WatchCache {
 
   get(key: string): KubeObject | undefined {
     return this.objects.get(key);
+  }
+
+  /**
+   * An object's JSON, made once per object version: cached objects are never mutated (a change
+   * brings a new object), so lists can be written by concatenating these strings.
+   */
+  json(object: KubeObject): string {
+    let text = this.serialized.get(object);
+    if (text === undefined) {
+      text = JSON.stringify(object);
+      this.serialized.set(object, text);
+    }
+    return text;
   }
 
   /**
