@@ -1,18 +1,8 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { parseFieldSelector } from '../../src/api/field-selector.js';
-import { ApiError } from '../../src/api/status.js';
+import { throwsApi } from '../helpers/throws-api.js';
 
 const known = new Set(['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase']);
-
-function throwsApi(t: Test, fn: () => unknown, code: number, message: RegExp, name?: string): void {
-  try {
-    fn();
-    t.fail(`${name ?? message} did not throw`);
-  } catch (err) {
-    t.ok(err instanceof ApiError && err.code === code && message.test(err.message), name ?? String(message), { error: err });
-  }
-}
 
 const pod = (fields: Record<string, string>) => (field: string) => fields[field];
 const web = pod({ 'metadata.name': 'web', 'metadata.namespace': 'default', 'spec.nodeName': 'node-1', 'status.phase': 'Running' });

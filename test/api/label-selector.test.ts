@@ -1,17 +1,6 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { formatLabelSelector, labelSelectorFromObject, NOTHING, parseLabelSelector } from '../../src/api/label-selector.js';
-import { ApiError } from '../../src/api/status.js';
-
-/** Asserts that `fn` throws an ApiError with this code whose message matches. */
-function throwsApi(t: Test, fn: () => unknown, code: number, message: RegExp, name?: string): void {
-  try {
-    fn();
-    t.fail(`${name ?? message} did not throw`);
-  } catch (err) {
-    t.ok(err instanceof ApiError && err.code === code && message.test(err.message), name ?? String(message), { error: err });
-  }
-}
+import { throwsApi } from '../helpers/throws-api.js';
 
 const nginx = { app: 'nginx', tier: 'front', replicas: '3' };
 const db = { app: 'db', tier: 'back' };

@@ -1,8 +1,7 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { applyStrategicMergePatch, builtinPatchSchema } from '../../src/api/strategic-merge-patch.js';
 import type { PatchMeta, PatchSchema } from '../../src/api/strategic-merge-patch.js';
-import { ApiError } from '../../src/api/status.js';
+import { throwsApi } from '../helpers/throws-api.js';
 
 const deploymentSchema = builtinPatchSchema('apps/v1', 'Deployment');
 const podSchema = builtinPatchSchema('v1', 'Pod');
@@ -41,15 +40,6 @@ const deployment = () => ({
 type Deployment = ReturnType<typeof deployment>;
 const podSpec = (d: unknown) => (d as Deployment).spec.template.spec;
 const nginx = (d: unknown) => podSpec(d).containers[0];
-
-function throwsApi(t: Test, fn: () => unknown, code: number, message: RegExp, name?: string): void {
-  try {
-    fn();
-    t.fail(`${name ?? message} did not throw`);
-  } catch (err) {
-    t.ok(err instanceof ApiError && err.code === code && message.test(err.message), name ?? String(message), { error: err });
-  }
-}
 
 /** Every key of the result, recursively; none may be a `$` directive. */
 function keys(value: unknown): string[] {
