@@ -13,9 +13,9 @@ import { serverSideApply } from '../api/server-side-apply.js';
 import { formatLabelSelector, labelSelectorFromObject } from '../api/label-selector.js';
 import type { ObjectStore, WriteOptions } from '../registry/object-store.js';
 import { mapStorageError } from '../registry/object-store.js';
+import { isStorageError } from '../../storage/errors.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import { groupVersion, keyPrefix } from '../registry/resource.js';
-import { decodeObject } from '../registry/codec.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import { printerFor } from './table/printers.js';
 import { buildTable } from './table/table.js';
@@ -71,6 +71,13 @@ export function resolve(ctx: ResourceContext, info: ResourceRequestInfo): Resour
 
 const namespaceOf = (def: ResourceDefinition, info: ResourceRequestInfo): string | undefined => (def.namespaced ? info.namespace : undefined);
 
+/** The write's field manager: ?fieldManager=, else the client's user agent name (as kube does). */
+function fieldManagerOf(req: ResourceRequest): string {
+  const fieldManager = req.query.get('fieldManager') ?? (req.userAgent ?? 'unknown').split('/')[0] ?? 'unknown';
+  if (fieldManager.length > 128) throw errors.badRequest('fieldManager must not be longer than 128 characters');
+  return fieldManager;
+}
+
 /** Query parameters every write shares. */
 function writeOptions(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, warnings: string[]): WriteOptions {
   const dryRun = req.query.getAll('dryRun');
@@ -79,8 +86,7 @@ function writeOptions(ctx: ResourceContext, def: ResourceDefinition, req: Resour
   if (!['Strict', 'Warn', 'Ignore'].includes(fieldValidation)) {
     throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fieldValidation}"`);
   }
-  const fieldManager = req.query.get('fieldManager') ?? (req.userAgent ?? 'unknown').split('/')[0] ?? 'unknown';
-  if (fieldManager.length > 128) throw errors.badRequest('fieldManager must not be longer than 128 characters');
+  const fieldManager = fieldManagerOf(req);
   return {
     dryRun: dryRun.length > 0,
     fieldManager,
@@ -171,28 +177,15 @@ async function list(ctx: ResourceContext, def: ResourceDefinition, req: Resource
 
   // Paginated and exact reads come from the store at a pinned revision; everything else from the cache.
   if (token !== undefined || match === 'Exact' || (limit > 0 && resourceVersion !== '0')) {
-    const items: KubeObject[] = [];
-    let next = token;
-    let revision = 0;
-    const exactRevision = match === 'Exact' ? rv : undefined;
-    let first = true;
-    do {
-      const page = await ctx.objects.store.list(prefix, {
-        ...(limit > 0 ? { limit: limit - items.length } : {}),
-        ...(next !== undefined ? { continue: next } : {}),
-        ...(first && exactRevision !== undefined ? { revision: exactRevision } : {}),
-      }).catch((err: unknown) => {
-        throw continueError(err, token);
-      });
-      first = false;
-      revision = page.revision;
-      for (const kv of page.items) {
-        const object = decodeObject(kv);
-        if (selects(def, sel, object)) items.push(object);
-      }
-      next = page.continue;
-    } while (next !== undefined && limit > 0 && items.length < limit);
-    return render(def, form, items, String(revision), next, req.query, true);
+    const page = await ctx.objects.page(prefix, {
+      limit,
+      ...(token !== undefined ? { continue: token } : {}),
+      ...(match === 'Exact' && rv !== undefined ? { revision: rv } : {}),
+      select: (object) => selects(def, sel, object),
+    }).catch((err: unknown) => {
+      throw continueError(err, token);
+    });
+    return render(def, form, page.objects, String(page.revision), page.continue, req.query, true);
   }
   // resourceVersion "0": any cached state; N: not older than N; unset: a consistent (current) read.
   const snapshot = await ctx.objects.snapshot(def, prefix, resourceVersion === '0' ? 0 : rv);
@@ -216,15 +209,14 @@ export function parseResourceVersion(value: string | undefined): number | undefi
   return n;
 }
 
+/** Storage failures of a paged list, worded as kube words them for continue tokens. */
 function continueError(err: unknown, token: string | undefined): unknown {
-  if (err instanceof Error && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    if (code === 'Gone' && token !== undefined) {
-      return errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
-    }
-    if (code === 'InvalidArgument' && token !== undefined) return errors.badRequest(`continue key is not valid: ${(err as Error).message}`);
-    if (code === 'Gone') return errors.expired(`too old resource version: ${(err as Error).message}`);
+  if (!isStorageError(err)) return err;
+  if (err.code === 'Gone' && token !== undefined) {
+    return errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
   }
+  if (err.code === 'InvalidArgument' && token !== undefined) return errors.badRequest(`continue key is not valid: ${err.message}`);
+  if (err.code === 'Gone') return errors.expired(`too old resource version: ${err.message}`);
   return err;
 }
 
@@ -428,7 +420,7 @@ function deleteOptionsOf(req: ResourceRequest): { propagationPolicy?: 'Backgroun
 
 async function deleteOne(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<ApiResponse> {
   const name = req.info.name as string;
-  const outcome = await ctx.objects.delete(def, namespace, name, { ...deleteOptionsOf(req), fieldManager: writeOptions(ctx, def, req, warnings).fieldManager ?? 'unknown' });
+  const outcome = await ctx.objects.delete(def, namespace, name, { ...deleteOptionsOf(req), fieldManager: fieldManagerOf(req) });
   if (!outcome.deleted) return { code: 200, body: outcome.object, warnings };
   const status: Status = {
     kind: 'Status',
@@ -456,5 +448,5 @@ async function deleteCollection(ctx: ResourceContext, def: ResourceDefinition, r
     }
   }
   const apiVersion = groupVersion(def.group, def.versions[0] as string);
-  return { code: 200, body: { kind: `${def.kind}List`, apiVersion, metadata: { resourceVersion: String(await ctx.objects.store.revision()) }, items: deleted }, warnings };
+  return { code: 200, body: { kind: `${def.kind}List`, apiVersion, metadata: { resourceVersion: String(await ctx.objects.revision()) }, items: deleted }, warnings };
 }

@@ -78,8 +78,9 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { re
         for (const object of snapshot.objects) if (selects(def, sel, object)) stream.write('ADDED', object);
         from = snapshot.revision;
         if (sendInitialEvents) stream.bookmark(from, true);
-      } else if (from > (await ctx.objects.store.revision())) {
-        throw errors.timeout(`Too large resource version: ${from}, current: ${await ctx.objects.store.revision()}`, 1);
+      } else {
+        const current = await ctx.objects.revision();
+        if (from > current) throw errors.timeout(`Too large resource version: ${from}, current: ${current}`, 1);
       }
       unsubscribe = await cache.watch(from, {
         onEvent: (event) => {

@@ -10,7 +10,7 @@ import { generateName, validateName } from '../api/names.js';
 import { recordUpdate } from '../api/managed-fields.js';
 import { CacheHub } from '../watchcache/cache-hub.js';
 import type { WatchCache } from '../watchcache/watch-cache.js';
-import { decodeObject, encodeObject } from './codec.js';
+import { decodeObject, encodeObject, readAll } from './codec.js';
 import { groupVersion, keyPrefix, objectKey } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { strategyFor } from './strategies/index.js';
@@ -68,6 +68,46 @@ export class ObjectStore {
     this.namespaces = this.cache(def);
   }
 
+  /** The store's current revision. */
+  revision(): Promise<number> {
+    return this.store.revision();
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until every write committed so far has reached the watch caches —
+   * e.g. so a CRD just written is served. With etcd shared under other key prefixes the store's
+   * revision can move on keys this server never sees; then this simply times out.
+   */
+  async caughtUp(timeoutMs: number): Promise<void> {
+    await this.hub.caughtUp(await this.store.revision(), timeoutMs);
+  }
+
+  /**
+   * One page of a paginated or exact-revision list, read from the store at a pinned revision and
+   * filled up to `limit` objects that pass `select`. Storage errors keep their codes.
+   */
+  async page(prefix: string, options: { limit: number; continue?: string; revision?: number; select: (object: KubeObject) => boolean }): Promise<{ objects: KubeObject[]; revision: number; continue?: string }> {
+    const objects: KubeObject[] = [];
+    let next = options.continue;
+    let revision = 0;
+    let first = true;
+    do {
+      const page = await this.store.list(prefix, {
+        ...(options.limit > 0 ? { limit: options.limit - objects.length } : {}),
+        ...(next !== undefined ? { continue: next } : {}),
+        ...(first && options.revision !== undefined ? { revision: options.revision } : {}),
+      });
+      first = false;
+      revision = page.revision;
+      for (const kv of page.items) {
+        const object = decodeObject(kv);
+        if (options.select(object)) objects.push(object);
+      }
+      next = page.continue;
+    } while (next !== undefined && options.limit > 0 && objects.length < options.limit);
+    return next !== undefined ? { objects, revision, continue: next } : { objects, revision };
+  }
+
   /** The watch cache of a resource (started on first use). */
   cache(def: ResourceDefinition): WatchCache {
     return this.hub.cache(keyPrefix(def));
@@ -94,17 +134,9 @@ export class ObjectStore {
     const target = minRevision ?? (await this.store.revision());
     // The hub delivers changes moments after they commit; wait briefly rather than read the store.
     if (cache.revision >= target || (await this.hub.caughtUp(target, 25))) return { ...cache.snapshot(prefix), json: (object) => cache.json(object) };
-    const objects: KubeObject[] = [];
-    let token: string | undefined;
-    let revision = 0;
-    do {
-      const page = await this.store.list(prefix, { limit: 1000, ...(token ? { continue: token } : {}) });
-      revision = page.revision;
-      for (const kv of page.items) objects.push(decodeObject(kv));
-      token = page.continue;
-    } while (token);
+    const { entries, revision } = await readAll(this.store, prefix);
     if (revision < target) throw errors.timeout(`Too large resource version: ${target}, current: ${revision}`, 1);
-    return { objects, revision };
+    return { objects: entries.map(([, object]) => object), revision };
   }
 
   async get(def: ResourceDefinition, namespace: string | undefined, name: string): Promise<KubeObject> {

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
 import type { Store, WatchEvent } from '../../storage/types.js';
-import { decodeObject } from '../registry/codec.js';
+import { decodeObject, readAll } from '../registry/codec.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -168,15 +168,9 @@ export class WatchCache {
 
   /** Reads the prefix at exactly `revision`, then applies what arrived meanwhile. */
   private async load(revision: number): Promise<void> {
-    const objects = new Map<string, KubeObject>();
-    let token: string | undefined;
-    do {
-      const page = await this.store.list(this.prefix, { limit: 1000, ...(token ? { continue: token } : { revision }) });
-      for (const kv of page.items) objects.set(kv.key, decodeObject(kv));
-      token = page.continue;
-    } while (token);
+    const { entries } = await readAll(this.store, this.prefix, revision);
     this.objects.clear();
-    for (const [key, object] of objects) this.objects.set(key, object);
+    for (const [key, object] of entries) this.objects.set(key, object);
     this.events = [];
     this.eventsHead = 0;
     this.lastEventRevision = revision;

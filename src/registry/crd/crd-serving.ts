@@ -6,6 +6,7 @@ import type { ObjectStore } from '../object-store.js';
 import type { ResourceRegistry } from '../registry.js';
 import type { ResourceDefinition } from '../resource.js';
 import { keyPrefix } from '../resource.js';
+import { readAll } from '../codec.js';
 import { CRD_CLEANUP_FINALIZER, definitionFromCrd, schemasFromCrd, validateCrd } from './crd-definition.js';
 
 /**
@@ -13,6 +14,9 @@ import { CRD_CLEANUP_FINALIZER, definitionFromCrd, schemasFromCrd, validateCrd }
  * resource's definition and schemas. A CRD being deleted stops serving, its custom resources are
  * deleted, then its cleanup finalizer is removed so it goes too.
  */
+/** How long a request waits for a CRD written a moment ago to be served. */
+const CAUGHT_UP_WAIT_MS = 100;
+
 export class CrdServing {
   private readonly registry: ResourceRegistry;
   private readonly objects: ObjectStore;
@@ -53,16 +57,12 @@ export class CrdServing {
   }
 
   /**
-   * Waits until every CRD written so far is being served (a request for an unknown resource calls
-   * this first): when the store has CRDs newer than the cache, wait briefly for the cache's events.
+   * Waits until every CRD written so far is being served (before discovery, and before answering a
+   * request for a resource we do not know): the watch caches — the CRD one among them — have seen
+   * every committed write.
    */
   async caughtUp(): Promise<void> {
-    const cache = this.objects.cache(this.crdDef);
-    const { items } = await this.objects.store.list(keyPrefix(this.crdDef));
-    const newest = items.reduce((max, kv) => Math.max(max, kv.modRevision), 0);
-    for (let waited = 0; cache.revision < newest && waited < 3_000; waited += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await this.objects.caughtUp(CAUGHT_UP_WAIT_MS);
   }
 
   private apply(crd: KubeObject): void {
@@ -107,15 +107,14 @@ export class CrdServing {
     const name = crd.metadata.name as string;
     const def = definitionFromCrd(crd);
     for (let attempt = 0; attempt < 600; attempt++) {
-      const { items } = await this.objects.store.list(keyPrefix(def));
-      for (const kv of items) {
-        const [namespace, objectName] = def.namespaced ? kv.key.slice(keyPrefix(def).length).split('/') : [undefined, kv.key.slice(keyPrefix(def).length)];
-        await this.objects.delete(def, namespace, objectName as string).catch((err: unknown) => {
+      const { entries } = await readAll(this.objects.store, keyPrefix(def));
+      if (entries.length === 0) break;
+      for (const [, object] of entries) {
+        await this.objects.delete(def, object.metadata.namespace, object.metadata.name as string).catch((err: unknown) => {
           if (!(err instanceof ApiError && err.code === 404)) this.logger.warn({ crd: name, err: String(err) }, 'deleting a custom resource failed');
         });
       }
-      if ((await this.objects.store.list(keyPrefix(def), { limit: 1 })).items.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000))); // finalizers may hold some
     }
     this.objects.dropCache(def);
     await this.objects.guaranteedUpdate(this.crdDef, undefined, name, (current) => ({
