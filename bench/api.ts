@@ -1,8 +1,6 @@
 import { Agent, request } from 'node:https';
-import { readFile } from 'node:fs/promises';
 import { Etcd3 } from 'etcd3';
-import { parse as parseYaml } from 'yaml';
-import { startServer } from '../conformance/harness.js';
+import { adminCredentials, startServer } from '../conformance/harness.js';
 import type { RunningServer } from '../conformance/harness.js';
 import { startEtcd } from '../test/helpers/etcd-server.js';
 import { deploymentValue, measureThroughput, printTable } from './measure.js';
@@ -47,12 +45,7 @@ interface Https {
 }
 
 async function httpsClient(server: RunningServer): Promise<Https> {
-  const config = parseYaml(await readFile(server.kubeconfig, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
-  const tls = { ca: b(config.clusters[0]?.cluster['certificate-authority-data']), cert: b(config.users[0]?.user['client-certificate-data']), key: b(config.users[0]?.user['client-key-data']) };
+  const tls = await adminCredentials(server.kubeconfig);
   const newAgent = (options: { maxSockets: number; keepAlive: boolean }) => new Agent({ ...tls, ...options });
   const agent = newAgent({ maxSockets: IN_FLIGHT, keepAlive: true });
   const url = new URL(server.url);

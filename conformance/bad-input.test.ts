@@ -1,11 +1,9 @@
 import { Agent, request } from 'node:https';
-import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import type { Test } from 'tap';
 import { Etcd3 } from 'etcd3';
-import { parse as parseYaml } from 'yaml';
 import { startEtcd } from '../test/helpers/etcd-server.js';
-import { startServer } from './harness.js';
+import { adminCredentials, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 
 /**
@@ -38,15 +36,6 @@ interface Call {
   readonly headers?: Record<string, string>;
   /** Send no client certificate (anonymous). */
   readonly anonymous?: boolean;
-}
-
-async function credentials(kubeconfig: string): Promise<Credentials> {
-  const config = parseYaml(await readFile(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
-  return { ca: b(config.clusters[0]?.cluster['certificate-authority-data']), cert: b(config.users[0]?.user['client-certificate-data']), key: b(config.users[0]?.user['client-key-data']) };
 }
 
 /** One HTTPS client per server: keep-alive agents with and without the admin certificate. */
@@ -335,7 +324,7 @@ function suite(t: Test, backend: 'embedded' | 'etcd', http: () => Client, etcdEn
 t.test('embedded store', async (t) => {
   const server = await startServer();
   t.teardown(() => server.stop());
-  const http = client(server, await credentials(server.kubeconfig));
+  const http = client(server, await adminCredentials(server.kubeconfig));
   t.teardown(() => http.close());
   suite(t, 'embedded', () => http, undefined);
 });
@@ -345,7 +334,7 @@ t.test('etcd store', async (t) => {
   t.teardown(() => etcd.destroy());
   const server = await startServer({ etcdEndpoint: etcd.endpoint });
   t.teardown(() => server.stop());
-  const http = client(server, await credentials(server.kubeconfig));
+  const http = client(server, await adminCredentials(server.kubeconfig));
   t.teardown(() => http.close());
   suite(t, 'etcd', () => http, etcd.endpoint);
 });

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { kubectlPath } from '../test/helpers/kubectl.js';
 
 /**
@@ -98,4 +99,14 @@ export async function manifestFile(server: RunningServer, name: string, content:
   const path = join(server.dataDir, name);
   await writeFile(path, content);
   return path;
+}
+
+/** The admin TLS material in a kubeconfig that `flotilla serve` wrote: CA, client certificate and key. */
+export async function adminCredentials(kubeconfig: string): Promise<{ ca: Buffer; cert: Buffer; key: Buffer }> {
+  const config = parseYaml(await readFile(kubeconfig, 'utf8')) as {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
+  return { ca: b(config.clusters[0]?.cluster['certificate-authority-data']), cert: b(config.users[0]?.user['client-certificate-data']), key: b(config.users[0]?.user['client-key-data']) };
 }

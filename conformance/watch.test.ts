@@ -1,9 +1,7 @@
 import t from 'tap';
-import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { parse } from 'yaml';
-import { startServer } from './harness.js';
+import { adminCredentials, startServer } from './harness.js';
 
 /**
  * Watch semantics on the wire (kube-api-contract.md §5), with raw HTTPS requests: watch-list,
@@ -11,17 +9,8 @@ import { startServer } from './harness.js';
  */
 const server = await startServer();
 t.teardown(() => server.stop());
-const config = parse(await readFile(server.kubeconfig, 'utf8')) as {
-  clusters: { cluster: { 'certificate-authority-data': string } }[];
-  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-};
-const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
-const agent = new Agent({
-  keepAlive: true,
-  ca: b64(config.clusters[0]?.cluster['certificate-authority-data']),
-  cert: b64(config.users[0]?.user['client-certificate-data']),
-  key: b64(config.users[0]?.user['client-key-data']),
-});
+const tls = await adminCredentials(server.kubeconfig);
+const agent = new Agent({ keepAlive: true, ...tls });
 t.teardown(() => agent.destroy());
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: IncomingMessage['headers'] }> {
@@ -152,7 +141,7 @@ t.test('/metrics reports requests and watch events with kube-apiserver names', a
 });
 
 t.test('health endpoints answer without credentials', async (t) => {
-  const anonymous = new Agent({ ca: b64(config.clusters[0]?.cluster['certificate-authority-data']) });
+  const anonymous = new Agent({ ca: tls.ca });
   t.teardown(() => anonymous.destroy());
   const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
     request(`${server.url}${path}`, { agent: anonymous }, (res) => {
