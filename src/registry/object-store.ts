@@ -38,6 +38,12 @@ export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 const MAX_UPDATE_ATTEMPTS = 32;
+
+/** What a write decides after reading the current object; `result` shapes what was stored. */
+type Step<T> =
+  | { readonly done: T }
+  | { readonly put: KubeObject; readonly result: (stored: KubeObject) => T }
+  | { readonly remove: KubeObject; readonly result: (stored: KubeObject) => T };
 const GENERATE_NAME_ATTEMPTS = 8;
 
 /**
@@ -229,12 +235,8 @@ export class ObjectStore {
     mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
     options: WriteOptions & { subresource?: string } = {},
   ): Promise<KubeObject> {
-    const key = objectKey(def, namespace, name);
     const strategy = strategyFor(def.group, def.kind);
-    let kv = await this.store.get(key);
-    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      if (!kv) throw errors.notFound(target(def, name));
-      const current = decodeObject(kv);
+    return this.compareAndSwap(def, namespace, name, async (current): Promise<Step<KubeObject>> => {
       const desired = deepClone(await mutate(deepClone(current)));
       const next = this.merge(def, strategy, current, desired, options.subresource);
       if (options.keepManagedFields) next.metadata.managedFields = desired.metadata.managedFields ?? [];
@@ -246,39 +248,20 @@ export class ObjectStore {
       if (failures.length > 0) throw errors.invalid(def.kind, def.group, name, failures);
       await options.admit?.(next, current);
 
-      if (unchanged(current, next)) return current; // a no-op write: same resourceVersion, no event
+      if (unchanged(current, next)) return { done: current }; // a no-op write: same resourceVersion, no event
       if (!options.keepManagedFields) {
         next.metadata.managedFields = recordUpdate(next, current, options.fieldManager ?? 'unknown', next.apiVersion as string, options.subresource);
       }
-      if (options.dryRun) return next;
-
+      if (options.dryRun) return { done: next };
       // The last finalizer of an object being deleted is gone: the object goes with it.
-      if (next.metadata.deletionTimestamp && blockers(strategy, next).length === 0) {
-        try {
-          const { revision } = await this.store.delete(key, kv.modRevision);
-          return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
-        } catch (err) {
-          kv = this.retryAfter(err, def, name);
-          continue;
-        }
-      }
-      try {
-        const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
-        return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
-      } catch (err) {
-        kv = this.retryAfter(err, def, name);
-      }
-    }
-    throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
+      if (next.metadata.deletionTimestamp && blockers(strategy, next).length === 0) return { remove: next, result: (stored) => stored };
+      return { put: next, result: (stored) => stored };
+    });
   }
 
   async delete(def: ResourceDefinition, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
-    const key = objectKey(def, namespace, name);
     const strategy = strategyFor(def.group, def.kind);
-    let kv = await this.store.get(key);
-    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      if (!kv) throw errors.notFound(target(def, name));
-      const current = decodeObject(kv);
+    return this.compareAndSwap(def, namespace, name, async (current): Promise<Step<DeleteOutcome>> => {
       const { uid, resourceVersion } = options.preconditions ?? {};
       if (uid && uid !== current.metadata.uid) {
         throw errors.conflict(target(def, name), `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
@@ -293,14 +276,8 @@ export class ObjectStore {
       if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
 
       if (blockers(strategy, next).length === 0) {
-        if (options.dryRun) return { deleted: true, object: current };
-        try {
-          const { revision } = await this.store.delete(key, kv.modRevision);
-          return { deleted: true, object: { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } } };
-        } catch (err) {
-          kv = this.retryAfter(err, def, name);
-          continue;
-        }
+        if (options.dryRun) return { done: { deleted: true, object: current } };
+        return { remove: current, result: (stored) => ({ deleted: true, object: stored }) };
       }
       // Graceful: mark it; whoever owns the finalizers finishes the job.
       if (!next.metadata.deletionTimestamp) {
@@ -309,11 +286,28 @@ export class ObjectStore {
         if (def.tracksGeneration) next.metadata.generation = (next.metadata.generation ?? 0) + 1;
         strategy.beginDeletion?.(next);
       }
-      if (isDeepStrictEqual(next, current)) return { deleted: false, object: current };
-      if (options.dryRun) return { deleted: false, object: next };
+      if (isDeepStrictEqual(next, current)) return { done: { deleted: false, object: current } };
+      if (options.dryRun) return { done: { deleted: false, object: next } };
+      return { put: next, result: (stored) => ({ deleted: false, object: stored }) };
+    });
+  }
+
+  /**
+   * Optimistic concurrency for every write to an existing object: read it, let `step` decide
+   * (nothing to write, an update, or a delete), write it only if the object has not moved since —
+   * and on a lost race run `step` again against the object that won.
+   */
+  private async compareAndSwap<T>(def: ResourceDefinition, namespace: string | undefined, name: string, step: (current: KubeObject) => Promise<Step<T>>): Promise<T> {
+    const key = objectKey(def, namespace, name);
+    let kv = await this.store.get(key);
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (!kv) throw errors.notFound(target(def, name));
+      const decision = await step(decodeObject(kv));
+      if ('done' in decision) return decision.done;
+      const object = 'put' in decision ? decision.put : decision.remove;
       try {
-        const { revision } = await this.store.update(key, encodeObject(next), kv.modRevision);
-        return { deleted: false, object: { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } } };
+        const { revision } = 'put' in decision ? await this.store.update(key, encodeObject(decision.put), kv.modRevision) : await this.store.delete(key, kv.modRevision);
+        return decision.result({ ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } });
       } catch (err) {
         kv = this.retryAfter(err, def, name);
       }
