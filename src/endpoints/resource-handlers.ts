@@ -17,6 +17,8 @@ import { isStorageError } from '../../storage/errors.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import { groupVersion, keyPrefix } from '../registry/resource.js';
 import type { ResourceDefinition } from '../registry/resource.js';
+import { versionView } from '../registry/versions.js';
+import type { VersionView } from '../registry/versions.js';
 import { printerFor } from './table/printers.js';
 import { buildTable } from './table/table.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -47,7 +49,12 @@ export interface ResourceContext {
   readonly registry: ResourceRegistry;
   readonly objects: ObjectStore;
   readonly admission: Admission;
+  /** Connect subresources (a cluster's proxy) by "group/plural/subresource". */
+  readonly connect?: Readonly<Record<string, ConnectHandler>>;
 }
+
+/** A connect subresource: gets the parent object and the request (any method, any rest of path). */
+export type ConnectHandler = (object: KubeObject, req: ResourceRequest) => Promise<ApiResponse>;
 
 const notFoundResource = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
@@ -78,8 +85,10 @@ function fieldManagerOf(req: ResourceRequest): string {
   return fieldManager;
 }
 
+type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
 /** Query parameters every write shares. */
-function writeOptions(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, warnings: string[]): WriteOptions {
+function writeOptions(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, warnings: string[]): WriteOptions & { fieldValidation: FieldValidation } {
   const dryRun = req.query.getAll('dryRun');
   for (const value of dryRun) if (value !== 'All') throw errors.badRequest(`unsupported dry run value "${value}": only "All" is supported`);
   const fieldValidation = req.query.get('fieldValidation') ?? 'Warn';
@@ -90,37 +99,52 @@ function writeOptions(ctx: ResourceContext, def: ResourceDefinition, req: Resour
   return {
     dryRun: dryRun.length > 0,
     fieldManager,
-    admit: (object, old) => ctx.admission.admit(def, object, old, { fieldValidation: fieldValidation as 'Strict' | 'Warn' | 'Ignore', warnings }),
+    fieldValidation: fieldValidation as FieldValidation,
+    admit: (object, old) => ctx.admission.admit(def, object, old, { fieldValidation: fieldValidation as FieldValidation, warnings }),
   };
+}
+
+/**
+ * An object written at a non-storage version, converted for storage. Unknown fields are judged
+ * against that version's schema first (conversion keeps only the fields it knows).
+ */
+function intoStorage(ctx: ResourceContext, view: VersionView, object: KubeObject, current: KubeObject | undefined, fieldValidation: FieldValidation, warnings: string[]): KubeObject {
+  if (view.isStorage) return object;
+  if (view.schemaRef !== undefined) ctx.admission.checkFields(view.schemaRef, object, { fieldValidation, warnings });
+  return view.in(object, current);
 }
 
 export async function handleResource(ctx: ResourceContext, req: ResourceRequest): Promise<ApiResponse> {
   const { info } = req;
   const def = resolve(ctx, info);
   const namespace = namespaceOf(def, info);
+  const view = versionView(def, info.version);
   const warnings: string[] = [];
   try {
+    const connect = info.subresource !== undefined ? ctx.connect?.[`${def.group}/${def.plural}/${info.subresource}`] : undefined;
+    if (connect) return await connect(await ctx.objects.get(def, namespace, info.name as string), req);
     switch (info.verb) {
       case 'get':
-        return await getOne(ctx, def, req, namespace);
+        return await getOne(ctx, def, view, req, namespace);
       case 'list':
-        return await list(ctx, def, req, namespace);
+        return await list(ctx, def, view, req, namespace);
       case 'create': {
         const body = readObject(req.body, req.contentType);
         checkKind(def, body);
-        const object = await ctx.objects.create(def, namespace, body, writeOptions(ctx, def, req, warnings));
-        return { code: 201, body: object, warnings };
+        const options = writeOptions(ctx, def, req, warnings);
+        const object = await ctx.objects.create(def, namespace, intoStorage(ctx, view, body, undefined, options.fieldValidation, warnings), options);
+        return { code: 201, body: view.out(object), warnings };
       }
       case 'update':
-        return { code: 200, body: await update(ctx, def, req, namespace, warnings), warnings };
+        return { code: 200, body: await update(ctx, def, view, req, namespace, warnings), warnings };
       case 'patch': {
-        const { object, created } = await patch(ctx, def, req, namespace, warnings);
+        const { object, created } = await patch(ctx, def, view, req, namespace, warnings);
         return { code: created ? 201 : 200, body: object, warnings };
       }
       case 'delete':
-        return await deleteOne(ctx, def, req, namespace, warnings);
+        return await deleteOne(ctx, def, view, req, namespace, warnings);
       case 'deletecollection':
-        return await deleteCollection(ctx, def, req, namespace, warnings);
+        return await deleteCollection(ctx, def, view, req, namespace, warnings);
       case 'watch':
         throw new Error('watch is served by the watch endpoint');
     }
@@ -129,10 +153,10 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
   }
 }
 
-async function getOne(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined): Promise<ApiResponse> {
+async function getOne(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined): Promise<ApiResponse> {
   const object = await ctx.objects.get(def, namespace, req.info.name as string);
   if (req.info.subresource === 'scale') return { code: 200, body: toScale(def, object) };
-  return render(def, negotiate(req.accept, false), [object], object.metadata.resourceVersion ?? '', undefined, req.query, false);
+  return render(def, view, negotiate(req.accept, false), [view.out(object)], object.metadata.resourceVersion ?? '', undefined, req.query, false);
 }
 
 export interface Selection {
@@ -155,7 +179,7 @@ export function selects(def: ResourceDefinition, sel: Selection, object: KubeObj
   });
 }
 
-async function list(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined): Promise<ApiResponse> {
+async function list(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined): Promise<ApiResponse> {
   const q = req.query;
   const sel = selection(def, q);
   const resourceVersion = q.get('resourceVersion') ?? undefined;
@@ -185,17 +209,17 @@ async function list(ctx: ResourceContext, def: ResourceDefinition, req: Resource
     }).catch((err: unknown) => {
       throw continueError(err, token);
     });
-    return render(def, form, page.objects, String(page.revision), page.continue, req.query, true);
+    return render(def, view, form, page.objects.map(view.out), String(page.revision), page.continue, req.query, true);
   }
   // resourceVersion "0": any cached state; N: not older than N; unset: a consistent (current) read.
   const snapshot = await ctx.objects.snapshot(def, prefix, resourceVersion === '0' ? 0 : rv);
   const items = snapshot.objects.filter((object) => selects(def, sel, object));
-  if (form.as === 'Object' && snapshot.json) {
+  if (form.as === 'Object' && snapshot.json && view.isStorage) {
     // From the cache: each object's JSON is made once, so the list is concatenated, not re-serialized.
-    const head = JSON.stringify({ kind: `${def.kind}List`, apiVersion: groupVersion(def.group, def.versions[0] as string), metadata: { resourceVersion: String(snapshot.revision) } });
+    const head = JSON.stringify({ kind: `${def.kind}List`, apiVersion: view.apiVersion, metadata: { resourceVersion: String(snapshot.revision) } });
     return { code: 200, body: `${head.slice(0, -1)},"items":[${items.map(snapshot.json).join(',')}]}` };
   }
-  return render(def, form, items, String(snapshot.revision), undefined, req.query, true);
+  return render(def, view, form, items.map(view.out), String(snapshot.revision), undefined, req.query, true);
 }
 
 function invalidListParam(field: string, message: string): ApiError {
@@ -221,8 +245,8 @@ function continueError(err: unknown, token: string | undefined): unknown {
 }
 
 /** Shapes objects as the client asked: the object/List, a Table, or PartialObjectMetadata[List]. */
-function render(def: ResourceDefinition, form: ResponseForm, objects: KubeObject[], resourceVersion: string, continueToken: string | undefined, query: URLSearchParams, isList: boolean): ApiResponse {
-  const apiVersion = groupVersion(def.group, def.versions[0] as string);
+function render(def: ResourceDefinition, view: VersionView, form: ResponseForm, objects: KubeObject[], resourceVersion: string, continueToken: string | undefined, query: URLSearchParams, isList: boolean): ApiResponse {
+  const apiVersion = view.apiVersion;
   if (form.as === 'Table') {
     const includeObject = (query.get('includeObject') ?? 'Metadata') as 'None' | 'Object' | 'Metadata';
     if (!['None', 'Object', 'Metadata'].includes(includeObject)) throw errors.badRequest(`includeObject must be None, Object or Metadata`);
@@ -240,10 +264,24 @@ function render(def: ResourceDefinition, form: ResponseForm, objects: KubeObject
   return { code: 200, body: { kind: `${def.kind}List`, apiVersion, metadata: { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) }, items: objects } };
 }
 
-async function update(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<KubeObject> {
+async function update(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<KubeObject> {
   const name = req.info.name as string;
   const options = writeOptions(ctx, def, req, warnings);
   const body = readObject(req.body, req.contentType);
+  if (!view.isStorage && req.info.subresource !== 'scale' && req.info.subresource !== 'finalize') {
+    // The stored object completes what this version cannot express, so convert against it.
+    checkKind(def, body);
+    const expected = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined;
+    const updated = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => {
+      if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict({ resource: def.plural, group: def.group, name });
+      const converted = intoStorage(ctx, view, body, current, options.fieldValidation, warnings);
+      if (converted.metadata.name !== undefined && converted.metadata.name !== name) {
+        throw errors.badRequest(`the name of the object (${String(converted.metadata.name)}) does not match the name on the URL (${name})`);
+      }
+      return converted;
+    }, { ...options, ...(req.info.subresource ? { subresource: req.info.subresource } : {}) });
+    return view.out(updated);
+  }
   if (req.info.subresource === 'scale') return toScale(def, await updateScale(ctx, def, namespace, name, () => body, options));
   if (req.info.subresource === 'finalize') {
     return ctx.objects.guaranteedUpdate(def, namespace, name, (current) => withFinalizers(current, body), { ...options, subresource: 'finalize' });
@@ -267,10 +305,10 @@ function checkKind(def: ResourceDefinition, body: KubeObject): void {
   }
 }
 
-async function patch(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
+async function patch(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
   const name = req.info.name as string;
   const { type, patch: document } = readPatch(req.body, req.contentType);
-  if (type === 'application/apply-patch+yaml') return apply(ctx, def, req, namespace, document, warnings);
+  if (type === 'application/apply-patch+yaml') return apply(ctx, def, view, req, namespace, document, warnings);
   if (type === 'application/strategic-merge-patch+json' && !def.strategicMerge) {
     throw errors.unsupportedMediaType(type, ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
   }
@@ -290,15 +328,16 @@ async function patch(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
     return { object: toScale(def, await updateScale(ctx, def, namespace, name, (scale) => applyPatch(scale), options)), created: false };
   }
   const object = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => {
-    const patched = applyPatch(current);
+    // A patch applies to the object as the client's version shows it.
+    const patched = applyPatch(req.info.subresource === undefined || req.info.subresource === 'status' ? view.out(current) : current);
     // A resourceVersion inside the patch is a precondition (kubectl label --resource-version, …).
     if (patched.metadata.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict({ resource: def.plural, group: def.group, name });
     if (patched.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(patched.metadata.name)}) does not match the name on the URL (${name})`);
     if (def.namespaced && patched.metadata.namespace !== namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     if (req.info.subresource === undefined) checkKind(def, patched);
-    return patched;
+    return req.info.subresource === undefined || req.info.subresource === 'status' ? intoStorage(ctx, view, patched, current, options.fieldValidation, warnings) : patched;
   }, { ...options, ...(req.info.subresource ? { subresource: req.info.subresource } : {}) });
-  return { object, created: false };
+  return { object: view.out(object), created: false };
 }
 
 /**
@@ -306,7 +345,7 @@ async function patch(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
  * differently conflict (409) unless forced; fields it no longer sends are removed. Creates the
  * object when it does not exist (201).
  */
-async function apply(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, document: unknown, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
+async function apply(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined, document: unknown, warnings: string[]): Promise<{ object: KubeObject; created: boolean }> {
   const name = req.info.name as string;
   const manager = req.query.get('fieldManager');
   if (!manager) {
@@ -321,7 +360,7 @@ async function apply(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
     throw errors.badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${name})`);
   }
   if (req.info.subresource === undefined) checkKind(def, config);
-  const apiVersion = groupVersion(def.group, def.versions[0] as string);
+  const apiVersion = view.apiVersion;
   const ssa = {
     manager,
     force: force === 'true',
@@ -332,17 +371,17 @@ async function apply(ctx: ResourceContext, def: ResourceDefinition, req: Resourc
   const options = { ...writeOptions(ctx, def, req, warnings), fieldManager: manager, keepManagedFields: true };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const object = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => serverSideApply(current, config, ssa).object, {
+      const object = await ctx.objects.guaranteedUpdate(def, namespace, name, (current) => intoStorage(ctx, view, serverSideApply(view.out(current), config, ssa).object, current, options.fieldValidation, warnings), {
         ...options,
         ...(req.info.subresource ? { subresource: req.info.subresource } : {}),
       });
-      return { object, created: false };
+      return { object: view.out(object), created: false };
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404 && err.reason === 'NotFound') || req.info.subresource !== undefined) throw err;
     }
     try {
       const created = serverSideApply(undefined, { ...config, metadata: { ...config.metadata, name } }, ssa).object;
-      return { object: await ctx.objects.create(def, namespace, created, options), created: true };
+      return { object: view.out(await ctx.objects.create(def, namespace, intoStorage(ctx, view, created, undefined, options.fieldValidation, warnings), options)), created: true };
     } catch (err) {
       if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err; // created meanwhile: apply again
     }
@@ -418,10 +457,10 @@ function deleteOptionsOf(req: ResourceRequest): { propagationPolicy?: 'Backgroun
   return { ...(policy ? { propagationPolicy: policy as 'Background' } : {}), ...(preconditions ? { preconditions } : {}), dryRun: dryRunValues.length > 0 };
 }
 
-async function deleteOne(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<ApiResponse> {
+async function deleteOne(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<ApiResponse> {
   const name = req.info.name as string;
-  const outcome = await ctx.objects.delete(def, namespace, name, { ...deleteOptionsOf(req), fieldManager: fieldManagerOf(req) });
-  if (!outcome.deleted) return { code: 200, body: outcome.object, warnings };
+  const outcome = await ctx.objects.delete(def, namespace, name, { ...deleteOptionsOf(req), fieldManager: fieldManagerOf(req), admitDelete: (current) => ctx.admission.admitDelete(def, current) });
+  if (!outcome.deleted) return { code: 200, body: view.out(outcome.object), warnings };
   const status: Status = {
     kind: 'Status',
     apiVersion: 'v1',
@@ -433,7 +472,7 @@ async function deleteOne(ctx: ResourceContext, def: ResourceDefinition, req: Res
   return { code: 200, body: status, warnings };
 }
 
-async function deleteCollection(ctx: ResourceContext, def: ResourceDefinition, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<ApiResponse> {
+async function deleteCollection(ctx: ResourceContext, def: ResourceDefinition, view: VersionView, req: ResourceRequest, namespace: string | undefined, warnings: string[]): Promise<ApiResponse> {
   const sel = selection(def, req.query);
   const options = deleteOptionsOf(req);
   const prefix = namespace !== undefined ? `${keyPrefix(def)}${namespace}/` : keyPrefix(def);
@@ -441,12 +480,12 @@ async function deleteCollection(ctx: ResourceContext, def: ResourceDefinition, r
   for (const object of (await ctx.objects.snapshot(def, prefix)).objects) {
     if (!selects(def, sel, object)) continue;
     try {
-      const outcome = await ctx.objects.delete(def, object.metadata.namespace, object.metadata.name as string, options);
-      deleted.push(outcome.object);
+      const outcome = await ctx.objects.delete(def, object.metadata.namespace, object.metadata.name as string, { ...options, admitDelete: (current) => ctx.admission.admitDelete(def, current) });
+      deleted.push(view.out(outcome.object));
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }
   }
-  const apiVersion = groupVersion(def.group, def.versions[0] as string);
+  const apiVersion = view.apiVersion;
   return { code: 200, body: { kind: `${def.kind}List`, apiVersion, metadata: { resourceVersion: String(await ctx.objects.revision()) }, items: deleted }, warnings };
 }

@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, errors } from '../api/status.js';
-import { groupVersion, keyPrefix } from '../registry/resource.js';
+import { keyPrefix } from '../registry/resource.js';
+import { versionView } from '../registry/versions.js';
+import type { VersionView } from '../registry/versions.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import type { CachedEvent, WatchEventType } from '../watchcache/watch-cache.js';
 import { printerFor } from './table/printers.js';
@@ -55,7 +57,7 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { re
   const start = async (): Promise<void> => {
     const { res } = http;
     const cache = ctx.objects.cache(def);
-    const stream = new EventWriter(def, form, res, onEvent);
+    const stream = new EventWriter(def, versionView(def, info.version), form, res, onEvent);
     let unsubscribe: (() => void) | undefined;
     let bookmarkTimer: NodeJS.Timeout | undefined;
     const finish = (): void => {
@@ -120,31 +122,34 @@ function transition(def: ResourceDefinition, sel: ReturnType<typeof selection>, 
 /** Serializes events in the negotiated form; the plain JSON form reuses the cache's serialization. */
 class EventWriter {
   private readonly def: ResourceDefinition;
+  private readonly view: VersionView;
   private readonly form: ResponseForm;
   private readonly res: ServerResponse;
   private readonly onEvent: ((def: ResourceDefinition) => void) | undefined;
   private columnsSent = false;
 
-  constructor(def: ResourceDefinition, form: ResponseForm, res: ServerResponse, onEvent?: (def: ResourceDefinition) => void) {
+  constructor(def: ResourceDefinition, view: VersionView, form: ResponseForm, res: ServerResponse, onEvent?: (def: ResourceDefinition) => void) {
     this.def = def;
+    this.view = view;
     this.form = form;
     this.res = res;
     this.onEvent = onEvent;
   }
 
   writeEvent(type: WatchEventType, event: CachedEvent): void {
-    if (this.form.as === 'Object') this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
+    if (this.form.as === 'Object' && this.view.isStorage) this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
     else this.write(type, event.object);
   }
 
-  write(type: WatchEventType | 'BOOKMARK', object: KubeObject): void {
-    this.line(`${JSON.stringify({ type, object: this.shape(object, type === 'BOOKMARK') })}\n`);
+  /** One event with a stored object, shown at the watcher's version. */
+  write(type: WatchEventType, object: KubeObject): void {
+    this.line(`${JSON.stringify({ type, object: this.shape(this.view.out(object)) })}\n`);
   }
 
   bookmark(revision: number, initialEventsEnd: boolean): void {
     const object: KubeObject = {
       kind: this.def.kind,
-      apiVersion: groupVersion(this.def.group, this.def.versions[0] as string),
+      apiVersion: this.view.apiVersion,
       metadata: { resourceVersion: String(revision), ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
     };
     this.line(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
@@ -154,8 +159,8 @@ class EventWriter {
     this.line(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`);
   }
 
-  private shape(object: KubeObject, isBookmark: boolean): unknown {
-    if (isBookmark || this.form.as === 'Object') return object;
+  private shape(object: KubeObject): unknown {
+    if (this.form.as === 'Object') return object;
     if (this.form.as === 'Table') {
       const table = buildTable(printerFor(this.def), [object], { includeObject: 'Metadata', resourceVersion: object.metadata.resourceVersion ?? '', omitColumns: this.columnsSent });
       this.columnsSent = true;

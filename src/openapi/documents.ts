@@ -160,6 +160,8 @@ function tagFor(group: string, version: string): string {
  * schemas hold a per-version variant, or a conventional name ("<reversed group>.<version>.<Kind>") without one. */
 function kindSchemaName(def: ResourceDefinition, version: string, schemas: ReadonlyMap<string, SchemaObject>): string {
   const preferred = def.versions[0];
+  const declared = def.alternateVersions?.[version]?.schemaRef;
+  if (declared && version !== preferred) return declared;
   if (def.schemaRef) {
     if (preferred && version !== preferred) {
       const swapped = def.schemaRef.replace(`.${preferred}.`, `.${version}.`);
@@ -308,13 +310,16 @@ function resourcePaths(ctx: PathContext, paths: Record<string, PathItemObject>):
     if (sub === 'finalize') {
       paths[`${item}/finalize`] = { parameters: subParams, put: replaceOp(ctx, `replace${gv}${scope}${kind}Finalize`, `Replace finalize of the specified ${kind}.`, kindSchema) };
     } else if (sub === 'proxy') {
+      // Connect operations name their options kind (PodProxyOptions, ClusterProxyOptions), not the
+      // parent's: kubectl looks for the parent kind's PATCH to learn whether fieldValidation works.
+      const proxyGvk = { ...ctx.gvk, kind: `${kind}ProxyOptions` };
       for (const withPath of [false, true]) {
         const pathItem: PathItemObject = { parameters: withPath ? [P.name(lower), ...ns, P.path] : [P.name(lower), ...ns] };
         for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const) {
           const verbName = method[0]?.toUpperCase() + method.slice(1);
           pathItem[method] = op(ctx, 'connect', `connect${gv}${verbName}${scope}${kind}Proxy${withPath ? 'WithPath' : ''}`, `Connect ${method.toUpperCase()} requests to the proxy of ${kind}.`, {
             responses: { '200': { description: 'OK', content: { '*/*': { schema: { type: 'string' } } } }, '401': UNAUTHORIZED },
-          });
+          }, proxyGvk);
         }
         paths[`${item}/proxy${withPath ? '/{path}' : ''}`] = pathItem;
       }

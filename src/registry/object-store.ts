@@ -30,6 +30,8 @@ export interface WriteOptions {
 export interface DeleteOptions extends WriteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   readonly preconditions?: { uid?: string; resourceVersion?: string };
+  /** Admission of the delete itself (e.g. deletion protection); throws to deny. */
+  readonly admitDelete?: (current: KubeObject) => void | Promise<void>;
 }
 
 export type DeleteOutcome = { readonly deleted: true; readonly object: KubeObject } | { readonly deleted: false; readonly object: KubeObject };
@@ -247,6 +249,8 @@ export class ObjectStore {
       }
       if (failures.length > 0) throw errors.invalid(def.kind, def.group, name, failures);
       await options.admit?.(next, current);
+      // After admission, which may default the spec back to what is stored: only real spec changes count.
+      if (def.tracksGeneration && !isDeepStrictEqual(desiredState(def, next), desiredState(def, current))) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
 
       if (unchanged(current, next)) return { done: current }; // a no-op write: same resourceVersion, no event
       if (!options.keepManagedFields) {
@@ -269,6 +273,7 @@ export class ObjectStore {
       if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) {
         throw errors.conflict(target(def, name), `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
       }
+      await options.admitDelete?.(current);
       const next = deepClone(current);
       const finalizers = new Set(next.metadata.finalizers ?? []);
       if (options.propagationPolicy === 'Orphan') finalizers.add(ORPHAN_FINALIZER);
@@ -355,10 +360,7 @@ export class ObjectStore {
     delete meta.generateName;
     if (current.metadata.generateName) meta.generateName = current.metadata.generateName;
     meta.managedFields = current.metadata.managedFields ?? [];
-    if (def.tracksGeneration) {
-      meta.generation = current.metadata.generation ?? 1;
-      if (!isDeepStrictEqual(desiredState(def, next), desiredState(def, current))) meta.generation += 1;
-    }
+    if (def.tracksGeneration) meta.generation = current.metadata.generation ?? 1;
     return next;
   }
 

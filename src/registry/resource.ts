@@ -56,8 +56,29 @@ export interface ResourceDefinition {
   readonly printerColumns?: readonly PrinterColumn[];
   /** Schema reference in openapi/: the component name of the kind's schema, e.g. "io.k8s.api.apps.v1.Deployment". */
   readonly schemaRef?: string;
+  /**
+   * Served with a CRD's semantics though declared here (Karmada's policy and work kinds are CRDs
+   * upstream): the schema's `default:` values apply on writes and type errors are 422 Invalid, not 400.
+   */
+  readonly crdSemantics?: boolean;
   /** Set for custom resources: the CRD's name, whose deletion removes this resource. */
   readonly fromCrd?: string;
+  /**
+   * Served versions other than the storage version (versions[0]), by name: their schema and how an
+   * object converts. A version not listed here differs from storage only in its apiVersion (a CRD's
+   * conversion strategy None).
+   */
+  readonly alternateVersions?: Readonly<Record<string, AlternateVersion>>;
+}
+
+/** A served, non-storage version of a resource. Objects are stored once, in the storage version. */
+export interface AlternateVersion {
+  /** Component name of this version's schema in openapi/ (or a runtime schema). */
+  readonly schemaRef?: string;
+  /** The stored object as this version. Must not modify its input. */
+  readonly fromStorage?: (object: KubeObject) => KubeObject;
+  /** An object of this version for storage; `current` is the stored object on updates. Must not modify its inputs. */
+  readonly toStorage?: (object: KubeObject, current: KubeObject | undefined) => KubeObject;
 }
 
 /** "apps/v1", or "v1" for the core group. */

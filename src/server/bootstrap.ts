@@ -5,10 +5,10 @@ import type { ResourceRegistry } from '../registry/registry.js';
 /** The namespaces every cluster has, created on start as kube-apiserver's bootstrap does. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-export async function bootstrapNamespaces(objects: ObjectStore, registry: ResourceRegistry): Promise<void> {
+export async function bootstrapNamespaces(objects: ObjectStore, registry: ResourceRegistry, extra: readonly string[] = []): Promise<void> {
   const def = registry.find('', 'v1', 'namespaces');
   if (!def) return;
-  for (const name of SYSTEM_NAMESPACES) {
+  for (const name of [...SYSTEM_NAMESPACES, ...extra]) {
     try {
       await objects.create(def, undefined, { metadata: { name } }, { fieldManager: 'kube-apiserver' });
     } catch (err) {

@@ -12,9 +12,11 @@ import type { ResourceDefinition } from '../registry/resource.js';
 import { parseRequestInfo } from '../endpoints/request-info.js';
 import type { ResourceRequestInfo } from '../endpoints/request-info.js';
 import { handleResource } from '../endpoints/resource-handlers.js';
-import type { ApiResponse, ResourceContext, ResourceRequest } from '../endpoints/resource-handlers.js';
+import type { ApiResponse, ConnectHandler, ResourceContext, ResourceRequest } from '../endpoints/resource-handlers.js';
 import { planWatch } from '../endpoints/watch.js';
 import { SchemaAdmission } from '../endpoints/admission.js';
+import type { AdmissionPlugin } from '../endpoints/admission.js';
+import type { KubeObject } from '../api/object.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from '../endpoints/discovery.js';
 import { aggregatedDiscoveryVersion } from '../endpoints/negotiation.js';
 import { openApiV2Document, openApiV3Document, openApiV3Index } from '../openapi/documents.js';
@@ -29,8 +31,21 @@ export interface ServerOptions {
   readonly store: Store;
   readonly pki: Pick<Pki, 'caCertPem' | 'servingCertPem' | 'servingKeyPem'>;
   readonly logger: Logger;
-  /** Extra resources beyond the built-in kinds (Karmada's, later). */
-  readonly resources?: readonly ResourceDefinition[];
+  /** APIs served beyond the built-in kinds (Karmada's federation API in `flotilla serve`). */
+  readonly extensions?: readonly ApiExtension[];
+}
+
+/** An API served on top of the built-in kinds: its resources as data plus their in-process admission. */
+export interface ApiExtension {
+  readonly resources: readonly ResourceDefinition[];
+  /** Admission plugins by "group/Kind". */
+  readonly admissionPlugins?: Readonly<Record<string, AdmissionPlugin>>;
+  /** Checks every DELETE passes (of any kind); a message denies it. */
+  readonly deleteChecks?: readonly ((object: KubeObject) => string | undefined)[];
+  /** Connect subresources by "group/plural/subresource". */
+  readonly connect?: Readonly<Record<string, ConnectHandler>>;
+  /** Namespaces created on start, as installing the API would (Karmada's karmada-system, karmada-cluster). */
+  readonly namespaces?: readonly string[];
 }
 
 /** HTTPS with optional client certificates (verified against our CA; anonymous ones get 401 later). */
@@ -71,10 +86,17 @@ declare module 'fastify' {
 export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   const metrics = new ServerMetrics();
   const store = metrics.instrument(options.store);
-  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...(options.resources ?? [])]);
+  const extensions = options.extensions ?? [];
+  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...extensions.flatMap((e) => e.resources)]);
   const objects = new ObjectStore(store);
   const crds = new CrdServing(registry, objects, options.logger.child({ component: 'crd-serving' }));
-  const ctx: ResourceContext = { registry, objects, admission: new SchemaAdmission(() => crds.schemas) };
+  const admission = new SchemaAdmission({
+    runtimeSchemas: () => crds.schemas,
+    plugins: Object.assign({}, ...extensions.map((e) => e.admissionPlugins ?? {})) as Record<string, AdmissionPlugin>,
+    deleteChecks: extensions.flatMap((e) => e.deleteChecks ?? []),
+  });
+  const connect = Object.assign({}, ...extensions.map((e) => e.connect ?? {})) as Record<string, ConnectHandler>;
+  const ctx: ResourceContext = { registry, objects, admission, connect };
   let ready = true;
 
   const app = createApp(options);
@@ -202,7 +224,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   }
 
   objects.watchNamespaces(registry.find('', 'v1', 'namespaces') as ResourceDefinition);
-  await bootstrapNamespaces(objects, registry);
+  await bootstrapNamespaces(objects, registry, extensions.flatMap((e) => e.namespaces ?? []));
   await crds.start();
   app.addHook('onClose', async () => crds.stop());
   return { app, registry, objects, metrics, stopAccepting: () => { ready = false; } };

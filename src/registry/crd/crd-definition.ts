@@ -64,6 +64,8 @@ export function definitionFromCrd(crd: KubeObject): ResourceDefinition {
     ...(columns ? { printerColumns: columns } : {}),
     schemaRef: crdSchemaName(spec.group, preferred.name, spec.names.kind),
     fromCrd: crd.metadata.name as string,
+    // Conversion strategy None: other versions differ only in apiVersion, each with its own schema.
+    ...(ordered.length > 1 ? { alternateVersions: Object.fromEntries(ordered.slice(1).map((v) => [v.name, { schemaRef: crdSchemaName(spec.group, v.name, spec.names.kind) }])) } : {}),
   };
 }
 
