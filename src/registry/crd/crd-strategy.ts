@@ -12,12 +12,15 @@ function accept(object: KubeObject): void {
   const spec = object['spec'] as { names: object; versions: { name: string; storage: boolean }[] };
   const now = timestamp();
   const storage = spec.versions.find((v) => v.storage)?.name;
-  const previous = (object['status'] as { storedVersions?: string[] } | undefined)?.storedVersions ?? [];
+  const status = object['status'] as { storedVersions?: string[]; conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined;
+  const previous = status?.storedVersions ?? [];
+  // A condition keeps its lastTransitionTime while its status stays the same, so re-applying a CRD is a no-op.
+  const since = (type: string): string => status?.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? now;
   object['status'] = {
     acceptedNames: spec.names,
     conditions: [
-      { type: 'NamesAccepted', status: 'True', lastTransitionTime: now, reason: 'NoConflicts', message: 'no conflicts found' },
-      { type: 'Established', status: 'True', lastTransitionTime: now, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+      { type: 'NamesAccepted', status: 'True', lastTransitionTime: since('NamesAccepted'), reason: 'NoConflicts', message: 'no conflicts found' },
+      { type: 'Established', status: 'True', lastTransitionTime: since('Established'), reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
     ],
     storedVersions: [...new Set([...previous, ...(storage ? [storage] : [])])],
   };
