@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { ensurePki, issueClientCertificate } from '../server/pki.js';
 import { startControllers } from '../controllers/manager.js';
 import { writeKubeconfig } from '../server/kubeconfig.js';
+import { KARMADA_API } from '../karmada/api.js';
 import { buildServer } from '../server/server.js';
 
 /**
@@ -49,7 +50,7 @@ export function serveCommand(): Command {
       );
       const sans = ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::' ? [flags.bindAddress] : []), ...flags.tlsSan];
       const pki = await ensurePki(join(dataDir, 'pki'), { sans });
-      const server = await buildServer({ store, pki, logger });
+      const server = await buildServer({ store, pki, logger, extensions: [KARMADA_API] });
       await server.app.listen({ host: flags.bindAddress, port: Number(flags.securePort) });
       const address = server.app.server.address();
       const port = typeof address === 'object' && address ? address.port : Number(flags.securePort);
@@ -70,6 +71,7 @@ export function serveCommand(): Command {
         keyPem: controllerCert.keyPem,
         logger: logger.child({ component: 'controllers' }),
         rediscoveryMs: 5_000, // new CRDs reach the garbage collector within seconds
+        federation: true,
       });
       logger.info({ address: `${host}:${port}`, store: store.backend, kubeconfig: kubeconfigPath }, 'flotilla API server ready');
       process.stdout.write(`Flotilla API server listening on https://${host}:${port} (${store.backend} store)\nkubeconfig: ${kubeconfigPath}\ntry: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);

@@ -164,6 +164,24 @@ const EVENT = printer(
 );
 
 const BUILTIN = new Map<string, TablePrinter>([
+  [
+    'cluster.karmada.io/Cluster',
+    printer(
+      [
+        NAME,
+        col('Version', 'string', 'Kubernetes version the member cluster reports.'),
+        col('Mode', 'string', 'How the member receives its work: Push (the control plane applies it) or Pull (an agent fetches it).'),
+        col('Ready', 'string', 'Status of the cluster\'s Ready condition; Unknown until one is reported.'),
+        AGE,
+        col('Zones', 'string', 'Failure zones the member cluster spans.', 1),
+        col('Region', 'string', 'Region the member cluster is in.', 1),
+        col('Provider', 'string', 'Cloud provider of the member cluster.', 1),
+        col('API-Endpoint', 'string', 'Address of the member cluster\'s API server.', 1),
+        col('Proxy-URL', 'string', 'Proxy used to reach the member cluster.', 1),
+      ],
+      clusterCells,
+    ),
+  ],
   ['/Namespace', printer([NAME, col('Status', 'string', 'The status of the namespace'), AGE], (o, now) => [name(o), str(field(o, 'status', 'phase')) || 'Active', age(o, now)])],
   ['/ConfigMap', printer([NAME, col('Data', 'string', DOC.configMapData), AGE], (o, now) => [name(o), size(o['data']) + size(o['binaryData']), age(o, now)])],
   ['/Secret', printer([NAME, col('Type', 'string', DOC.secretType), col('Data', 'string', DOC.secretData), AGE], (o, now) => [name(o), str(o['type']) || 'Opaque', secretKeys(o), age(o, now)])],
@@ -326,6 +344,19 @@ const BUILTIN = new Map<string, TablePrinter>([
 
 // ---------------------------------------------------------------------------------------------
 // Cells of the kinds with real logic
+
+/** Karmada's cluster printer: READY is the Ready condition's status, Unknown without one; empty optional fields show <none>. */
+function clusterCells(cluster: KubeObject, now: number): unknown[] {
+  const spec = obj(cluster['spec']);
+  const status = obj(cluster['status']);
+  const ready = list(status['conditions']).map(obj).find((c) => c['type'] === 'Ready');
+  const zones = list(spec['zones']).map(str).filter(Boolean);
+  const optional = (value: unknown): string => str(value) || '<none>';
+  return [
+    name(cluster), str(status['kubernetesVersion']), str(spec['syncMode']), ready ? str(ready['status']) : 'Unknown', age(cluster, now),
+    zones.length > 0 ? zones.join(',') : '<none>', optional(spec['region']), optional(spec['provider']), str(spec['apiEndpoint']), optional(spec['proxyURL']),
+  ];
+}
 
 function podCells(pod: KubeObject, now: number): unknown[] {
   const spec = obj(pod['spec']);

@@ -16,6 +16,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'batch/Job': jobStrategy,
   'batch/CronJob': cronJobStrategy,
   'apiextensions.k8s.io/CustomResourceDefinition': crdStrategy,
+  // Karmada's Cluster: names are DNS-1123 labels (Karmada's own admission adds the 48-character limit).
+  'cluster.karmada.io/Cluster': { nameRule: 'label' },
 };
 
 const PLAIN: Strategy = {};
