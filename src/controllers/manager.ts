@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { HttpClient } from '../client/client.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace-controller.js';
+import { PolicyClaimRelease } from './policy-claim-release.js';
 
 /**
  * The controller manager: the built-in controllers, each a client of the API server over HTTPS
@@ -21,6 +22,8 @@ export interface ControllerManagerOptions {
   readonly logger: Logger;
   /** Garbage collector re-discovery period (new CRDs); default 30 s. */
   readonly rediscoveryMs?: number;
+  /** Also run the controllers of Karmada's federation API (the server serves it); default false. */
+  readonly federation?: boolean;
 }
 
 export interface RunningControllers {
@@ -47,19 +50,26 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
   });
   const namespaces = new NamespaceController({ client, logger: options.logger.child({ controller: 'namespace' }) });
-  gc.start();
-  namespaces.start();
-  options.logger.info({ server: options.server, controllers: ['garbage-collector', 'namespace'] }, 'controllers started');
+  const controllers: { name: string; start(): void; waitForSync(timeoutMs?: number): Promise<boolean>; stop(): Promise<void> }[] = [
+    { name: 'garbage-collector', start: () => gc.start(), waitForSync: (t) => gc.waitForSync(t), stop: () => gc.stop() },
+    { name: 'namespace', start: () => namespaces.start(), waitForSync: (t) => namespaces.waitForSync(t), stop: () => namespaces.stop() },
+  ];
+  if (options.federation) {
+    const release = new PolicyClaimRelease({ client, logger: options.logger.child({ controller: 'policy-claim-release' }) });
+    controllers.push({ name: 'policy-claim-release', start: () => release.start(), waitForSync: (t) => release.waitForSync(t), stop: () => release.stop() });
+  }
+  for (const controller of controllers) controller.start();
+  options.logger.info({ server: options.server, controllers: controllers.map((c) => c.name) }, 'controllers started');
 
   let stopping: Promise<void> | undefined;
   return {
     async waitForSync(timeoutMs = 30_000) {
-      const [a, b] = await Promise.all([gc.waitForSync(timeoutMs), namespaces.waitForSync(timeoutMs)]);
-      return a && b;
+      const synced = await Promise.all(controllers.map((c) => c.waitForSync(timeoutMs)));
+      return synced.every(Boolean);
     },
     stop() {
       stopping ??= (async () => {
-        await Promise.all([gc.stop(), namespaces.stop()]);
+        await Promise.all(controllers.map((c) => c.stop()));
         client.close();
       })();
       return stopping;

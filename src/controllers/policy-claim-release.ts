@@ -1,0 +1,153 @@
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../api/object.js';
+import type { ApiClient, DiscoveredResource } from '../client/client.js';
+import { isApiError, resourcePath } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { WorkQueue } from '../client/work-queue.js';
+import type { ReconcileResult } from '../client/work-queue.js';
+
+/**
+ * What happens when a (Cluster)PropagationPolicy is deleted (karmada-api.md §4.1 "Policy deletion"):
+ * Karmada's admission gave the policy a finalizer; this controller releases every object the policy
+ * claimed — resource templates and bindings carrying its permanent-id label lose the claim label and
+ * annotations — and then removes the finalizer so the policy goes. Bindings, Works and member objects
+ * stay in place, as in Karmada. (The resource detector, which makes the claims, comes with the
+ * scheduling issue; this is the part of it policy deletion needs.)
+ */
+interface PolicyKind {
+  readonly resource: { readonly group: string; readonly version: string; readonly resource: string };
+  readonly finalizer: string;
+  readonly idLabel: string;
+  readonly claimAnnotations: readonly string[];
+}
+
+const POLICY_KINDS: Record<'pp' | 'cpp', PolicyKind> = {
+  pp: {
+    resource: { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'propagationpolicies' },
+    finalizer: 'karmada.io/propagation-policy-controller',
+    idLabel: 'propagationpolicy.karmada.io/permanent-id',
+    claimAnnotations: ['propagationpolicy.karmada.io/namespace', 'propagationpolicy.karmada.io/name'],
+  },
+  cpp: {
+    resource: { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'clusterpropagationpolicies' },
+    finalizer: 'karmada.io/cluster-propagation-policy-controller',
+    idLabel: 'clusterpropagationpolicy.karmada.io/permanent-id',
+    claimAnnotations: ['clusterpropagationpolicy.karmada.io/name'],
+  },
+};
+
+export interface PolicyClaimReleaseOptions {
+  readonly client: ApiClient;
+  readonly logger: Logger;
+  /** How long a discovery result is reused; default 10 s. */
+  readonly discoveryTtlMs?: number;
+}
+
+export class PolicyClaimRelease {
+  private readonly client: ApiClient;
+  private readonly logger: Logger;
+  private readonly options: PolicyClaimReleaseOptions;
+  private readonly queue = new WorkQueue<string>();
+  private readonly abort = new AbortController();
+  private readonly informers: Informer[];
+  private discovery: { at: number; result: Promise<DiscoveredResource[]> } | undefined;
+  private workers: Promise<void> = Promise.resolve();
+
+  constructor(options: PolicyClaimReleaseOptions) {
+    this.options = options;
+    this.client = options.client;
+    this.logger = options.logger;
+    setMaxListeners(0, this.abort.signal);
+    this.informers = (Object.keys(POLICY_KINDS) as ('pp' | 'cpp')[]).map((kind) => {
+      const informer = new Informer(this.client, resourcePath(POLICY_KINDS[kind].resource), { metadataOnly: true, resyncPeriodMs: 300_000, signal: this.abort.signal, logger: this.logger });
+      const enqueue = (policy: KubeObject): void => {
+        const { deletionTimestamp, finalizers, namespace, name } = policy.metadata;
+        if (deletionTimestamp && name && (finalizers ?? []).includes(POLICY_KINDS[kind].finalizer)) this.queue.add(`${kind}/${namespace ?? ''}/${name}`);
+      };
+      informer.addHandlers({ onAdd: enqueue, onUpdate: (_old, policy) => enqueue(policy) });
+      return informer;
+    });
+  }
+
+  start(): void {
+    for (const informer of this.informers) informer.start();
+    this.workers = this.queue.run(2, (key) => this.reconcile(key), (key, err) => {
+      this.logger.warn({ policy: key, err: err instanceof Error ? err.message : String(err) }, 'policy claim release: reconcile failed; will retry');
+    });
+  }
+
+  async waitForSync(timeoutMs?: number): Promise<boolean> {
+    const synced = await Promise.all(this.informers.map((i) => i.waitForSync(timeoutMs)));
+    return synced.every(Boolean);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.queue.shutDown();
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.workers;
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const [kindKey, namespace, name] = key.split('/') as ['pp' | 'cpp', string, string];
+    const kind = POLICY_KINDS[kindKey];
+    const path = resourcePath(kind.resource, namespace || undefined, name);
+    let policy: KubeObject;
+    try {
+      policy = await this.client.get(path, { signal: this.abort.signal });
+    } catch (err) {
+      if (isApiError(err, 404)) return;
+      throw err;
+    }
+    const finalizers = policy.metadata.finalizers ?? [];
+    if (!policy.metadata.deletionTimestamp || !finalizers.includes(kind.finalizer)) return;
+    const id = policy.metadata.labels?.[kind.idLabel];
+    const released = id ? await this.releaseClaims(kind, id) : 0;
+    // A JSON patch with a test keeps a concurrent finalizer change from being overwritten.
+    await this.client.patch(path, 'json', [
+      { op: 'test', path: '/metadata/finalizers', value: finalizers },
+      { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== kind.finalizer) },
+    ], { signal: this.abort.signal }).catch((err: unknown) => {
+      if (!isApiError(err, 404)) throw err;
+    });
+    this.logger.info({ policy: key, released }, 'policy deleted: claims released');
+  }
+
+  /** Removes the claim from every object labelled with the policy's permanent id; returns how many. */
+  private async releaseClaims(kind: PolicyKind, id: string): Promise<number> {
+    // Templates and bindings carry claims; policies carry their own id (not a claim) and are left alone.
+    const resources = (await this.discover()).filter((r) => r.group !== 'policy.karmada.io' && r.verbs.includes('list') && r.verbs.includes('patch'));
+    const unclaim = { metadata: { labels: { [kind.idLabel]: null }, annotations: Object.fromEntries(kind.claimAnnotations.map((a) => [a, null])) } };
+    let released = 0;
+    for (const resource of resources) {
+      const claimed = await this.client.list(resourcePath(resource), { labelSelector: `${kind.idLabel}=${id}`, metadataOnly: true, signal: this.abort.signal }).catch((err: unknown) => {
+        if (isApiError(err, 404) || isApiError(err, 405)) return { items: [] as KubeObject[] };
+        throw err;
+      });
+      for (const object of claimed.items) {
+        const { namespace, name } = object.metadata;
+        if (!name) continue;
+        await this.client.patch(resourcePath(resource, resource.namespaced ? namespace : undefined, name), 'merge', unclaim, { signal: this.abort.signal }).then(
+          () => released++,
+          (err: unknown) => {
+            if (!isApiError(err, 404)) throw err;
+          },
+        );
+      }
+    }
+    return released;
+  }
+
+  private discover(): Promise<DiscoveredResource[]> {
+    const ttl = this.options.discoveryTtlMs ?? 10_000;
+    if (!this.discovery || Date.now() - this.discovery.at > ttl) {
+      const result = this.client.discover({ signal: this.abort.signal });
+      this.discovery = { at: Date.now(), result };
+      result.catch(() => {
+        if (this.discovery?.result === result) this.discovery = undefined;
+      });
+    }
+    return this.discovery.result;
+  }
+}
