@@ -82,7 +82,6 @@ function checkDefaults(t: Test, object: KubeObject, sample: KubeObject): void {
       t.equal(object.metadata.namespace, undefined, `${what}: a cluster-scoped object has no namespace`);
       t.equal(s['syncMode'], 'Push', `${what}: syncMode`);
       t.equal((s['resourceModels'] as unknown[] | undefined)?.length, 9, `${what}: the default resource model (grades 0..8) is filled in`);
-      t.equal(object['status'] === undefined || Object.keys(object['status'] as object).length === 0, true, `${what}: no status on create`);
       break;
     case 'ResourceBinding':
       t.equal(object.apiVersion, sample.apiVersion, `${what}: reads back at the version kubectl asked for`);
@@ -109,6 +108,11 @@ async function applySamples(t: Test, server: RunningServer, mode: 'client-side' 
       await kubectlOk(t, server, '1.29', ['apply', ...flags, '-f', path]);
       // A new CRD's status is written by the server moments later; compare once it is established.
       if (file.endsWith('guestbooks-crd.yaml')) await kubectlOk(t, server, '1.31', ['wait', '--for=condition=Established', '-f', path, '--timeout=30s']);
+      // The cluster controllers act on a new Cluster at once (finalizer, not-ready taint, a first
+      // probe of its unreachable endpoint); compare once they have had their say.
+      if (samples.some((o) => o.kind === 'Cluster')) {
+        await kubectlOk(t, server, '1.31', ['wait', '--for=jsonpath={.status.conditions[?(@.type=="Ready")].status}=False', 'clusters', '--all', '--timeout=30s']);
+      }
       const created = await readBack(t, server, '1.31', path);
       t.equal(created.length, samples.length, 'every object in the file exists');
       created.forEach((object, i) => checkDefaults(t, object, samples[i] as KubeObject));
@@ -189,9 +193,9 @@ t.test('the federation API through kubectl and a client', async (t) => {
       t.match(out, /NAMESPACE\s+NAME\s+CONFLICT-RESOLUTION\s+PRIORITY\s+AGE\n\S+\s+propagationpolicy.policy.karmada.io\/nginx-propagation\s+Abort\s+0\s+\d+s/, 'pp columns');
       t.match(out, /NAMESPACE\s+NAME\s+SCHEDULED\s+FULLYAPPLIED\s+AGE\n\s+clusterresourcebinding.\S+\s+True\s+\d+s/, 'crb columns (Scheduled=True, no FullyApplied yet)');
       t.match(out, /NAMESPACE\s+NAME\s+WORKLOAD-KIND\s+APPLIED\s+AGE\nkarmada-es-member1\s+work.work.karmada.io\/nginx-687f7fb96f\s+Deployment\s+\d+s/, 'work columns');
-      t.match(out, /NAMESPACE\s+NAME\s+VERSION\s+MODE\s+READY\s+AGE\n\s+cluster.cluster.karmada.io\/cluster-foo\s+Push\s+Unknown\s+\d+s/, 'cluster columns: READY Unknown until a Ready condition exists');
+      t.match(out, /NAMESPACE\s+NAME\s+VERSION\s+MODE\s+READY\s+AGE\n\s+cluster.cluster.karmada.io\/cluster-foo\s+Push\s+False\s+\d+s/, 'cluster columns: READY is the Ready condition (its endpoint is unreachable)');
       const wide = await kubectlOk(t, server, minor, ['get', 'clusters', '-o', 'wide']);
-      t.match(wide, /NAME\s+VERSION\s+MODE\s+READY\s+AGE\s+ZONES\s+REGION\s+PROVIDER\s+API-ENDPOINT\s+PROXY-URL\ncluster-foo\s+Push\s+Unknown\s+\d+s\s+<none>\s+ap-southeast-1\s+huaweicloud\s+https:\/\/10.10.10.10:6339\s+<none>/);
+      t.match(wide, /NAME\s+VERSION\s+MODE\s+READY\s+AGE\s+ZONES\s+REGION\s+PROVIDER\s+API-ENDPOINT\s+PROXY-URL\ncluster-foo\s+Push\s+False\s+\d+s\s+<none>\s+ap-southeast-1\s+huaweicloud\s+https:\/\/10.10.10.10:6339\s+<none>/);
       const byCategory = await kubectlOk(t, server, minor, ['get', 'karmada-io', '-A', '-o', 'name']);
       t.match(byCategory, 'propagationpolicy.policy.karmada.io/nginx-propagation', 'the karmada-io category lists policies');
       t.match(byCategory, 'work.work.karmada.io/nginx-687f7fb96f', 'and works');
@@ -296,12 +300,13 @@ t.test('the federation API through kubectl and a client', async (t) => {
     });
     t.equal(created['status'], undefined, 'status dropped on create');
     t.equal(created.metadata.generation, 1);
-    const withStatus = await client.update(resourcePath(clusters, undefined, 'member9', 'status'), { ...created, spec: { ...spec(created), region: 'ignored' }, status: { kubernetesVersion: 'v1.31.0' } });
+    // The cluster controllers work on it meanwhile (finalizer, taints, status): read before each write.
+    const withStatus = await client.patch(resourcePath(clusters, undefined, 'member9', 'status'), 'merge', { spec: { region: 'ignored' }, status: { kubernetesVersion: 'v1.31.0' } });
     t.equal(spec(withStatus)['region'], undefined, 'the status subresource ignores spec');
-    t.equal(withStatus.metadata.generation, 1, 'status writes keep the generation');
+    const before = await client.get(resourcePath(clusters, undefined, 'member9'));
     const moved = await client.patch(resourcePath(clusters, undefined, 'member9'), 'merge', { spec: { region: 'eu-west-1' }, status: { kubernetesVersion: 'v9' } });
-    t.equal(moved.metadata.generation, 2, 'spec change bumps generation');
-    t.equal((moved['status'] as Record<string, unknown>)['kubernetesVersion'], 'v1.31.0', 'the main resource ignores status');
+    t.ok((moved.metadata.generation as number) > (before.metadata.generation as number), 'a spec change bumps generation');
+    t.not((moved['status'] as Record<string, unknown> | undefined)?.['kubernetesVersion'], 'v9', 'the main resource ignores status');
     const inline = await client.create(`${resourcePath(clusters)}?fieldValidation=Strict`, {
       apiVersion: 'cluster.karmada.io/v1alpha1', kind: 'Cluster', metadata: { name: 'inline-token' },
       spec: { syncMode: 'Push', apiEndpoint: 'https://127.0.0.1:1', token: 'secret-token' },

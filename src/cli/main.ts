@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { isStorageError } from '../../storage/errors.js';
+import { joinCommand, unjoinCommand } from './join-command.js';
 import { serveCommand } from './serve-command.js';
 import { storeCommand } from './store-command.js';
 
@@ -9,7 +10,9 @@ const program = new Command('flotilla')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(serveCommand())
-  .addCommand(storeCommand());
+  .addCommand(storeCommand())
+  .addCommand(joinCommand())
+  .addCommand(unjoinCommand());
 
 try {
   await program.parseAsync(process.argv);

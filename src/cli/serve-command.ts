@@ -1,17 +1,13 @@
-import { Command, Option } from 'commander';
-import { join, resolve } from 'node:path';
-import { openStore } from '../../storage/open-store.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log.js';
-import { ensurePki, issueClientCertificate } from '../server/pki.js';
-import { startControllers } from '../controllers/manager.js';
-import { writeKubeconfig } from '../server/kubeconfig.js';
-import { KARMADA_API } from '../karmada/api.js';
-import { buildServer } from '../server/server.js';
+import { startControlPlane } from '../server/control-plane.js';
+import { parseDuration } from './duration.js';
 
 /**
- * `flotilla serve`: the kube-compatible API server. Embedded store in --data-dir by default, etcd
- * with --etcd-servers. HTTPS always: a CA, serving and admin certificates are generated on first
- * start, and an admin kubeconfig is written for kubectl.
+ * `flotilla serve`: the control plane — the kube-compatible API server with Karmada's federation API
+ * and the controllers. Embedded store in --data-dir by default, etcd with --etcd-servers. HTTPS
+ * always: a CA, serving and admin certificates are generated on first start, and an admin
+ * kubeconfig is written for kubectl.
  */
 interface ServeFlags {
   dataDir: string;
@@ -23,7 +19,16 @@ interface ServeFlags {
   kubeconfigOut?: string;
   logLevel: string;
   controllers: boolean;
+  clusterStatusUpdateFrequency?: number;
+  clusterFailureThreshold?: number;
+  clusterSuccessThreshold?: number;
 }
+
+const positiveDuration = (value: string): number => {
+  const ms = parseDuration(value);
+  if (ms <= 0) throw new InvalidArgumentError(`"${value}" must be a positive duration (examples: 500ms, 10s, 1m)`);
+  return ms;
+};
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -39,55 +44,37 @@ export function serveCommand(): Command {
     .addOption(new Option('--kubeconfig-out <file>', 'where to write the admin kubeconfig (default <data-dir>/admin.kubeconfig)'))
     .addOption(new Option('--log-level <level>', 'log level').default('info').env('FLOTILLA_LOG_LEVEL'))
     .addOption(new Option('--no-controllers', 'do not run the garbage collector and namespace controller in this process'))
+    .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
+    .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
+    .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ level: flags.logLevel });
-      const dataDir = resolve(flags.dataDir);
-      const store = await openStore(
-        flags.etcdServers
-          ? { backend: 'etcd', endpoints: flags.etcdServers.split(',').map((s) => s.trim()).filter(Boolean), keyPrefix: flags.etcdPrefix }
-          : { backend: 'embedded', dataDir: join(dataDir, 'store') },
-        logger.child({ component: 'store' }),
-      );
-      const sans = ['localhost', '127.0.0.1', '::1', ...(flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::' ? [flags.bindAddress] : []), ...flags.tlsSan];
-      const pki = await ensurePki(join(dataDir, 'pki'), { sans });
-      const server = await buildServer({ store, pki, logger, extensions: [KARMADA_API] });
-      await server.app.listen({ host: flags.bindAddress, port: Number(flags.securePort) });
-      const address = server.app.server.address();
-      const port = typeof address === 'object' && address ? address.port : Number(flags.securePort);
-      const host = flags.bindAddress === '0.0.0.0' || flags.bindAddress === '::' ? '127.0.0.1' : flags.bindAddress;
-      const kubeconfigPath = resolve(flags.kubeconfigOut ?? join(dataDir, 'admin.kubeconfig'));
-      await writeKubeconfig(kubeconfigPath, {
-        server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        caPem: pki.caCertPem,
-        clientCertPem: pki.adminCertPem,
-        clientKeyPem: pki.adminKeyPem,
+      const plane = await startControlPlane({
+        dataDir: flags.dataDir,
+        ...(flags.etcdServers ? { etcd: { endpoints: flags.etcdServers.split(',').map((s) => s.trim()).filter(Boolean), keyPrefix: flags.etcdPrefix } } : {}),
+        bindAddress: flags.bindAddress,
+        port: Number(flags.securePort),
+        tlsSans: flags.tlsSan,
+        ...(flags.kubeconfigOut !== undefined ? { kubeconfigOut: flags.kubeconfigOut } : {}),
+        controllers: flags.controllers,
+        controllerOptions: {
+          ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
+          ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
+          ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),
+        },
+        logger,
       });
-      // The garbage collector and namespace controller: clients of the API with their own identity.
-      const controllerCert = await issueClientCertificate(pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-      const controllers = !flags.controllers ? { stop: async () => undefined } : await startControllers({
-        server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        caPem: pki.caCertPem,
-        certPem: controllerCert.certPem,
-        keyPem: controllerCert.keyPem,
-        logger: logger.child({ component: 'controllers' }),
-        rediscoveryMs: 5_000, // new CRDs reach the garbage collector within seconds
-        federation: true,
-      });
-      logger.info({ address: `${host}:${port}`, store: store.backend, kubeconfig: kubeconfigPath }, 'flotilla API server ready');
-      process.stdout.write(`Flotilla API server listening on https://${host}:${port} (${store.backend} store)\nkubeconfig: ${kubeconfigPath}\ntry: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
+      const { kubeconfigPath } = plane;
+      process.stdout.write(`Flotilla API server listening on ${plane.url} (${plane.store.backend} store)\nkubeconfig: ${kubeconfigPath}\ntry: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
 
       let stopping = false;
       const stop = async (signal: string): Promise<void> => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down');
-        server.stopAccepting();
-        await controllers.stop();
         const deadline = setTimeout(() => process.exit(1), 10_000);
         deadline.unref();
-        await server.app.close();
-        server.objects.stopCaches();
-        await store.close();
+        await plane.stop();
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));

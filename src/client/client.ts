@@ -7,21 +7,30 @@ import type { Status, StatusReason } from '../api/status.js';
 
 /**
  * A small Kubernetes API client: JSON over HTTPS with keep-alive, authenticated by a client
- * certificate. Controllers talk to the API only through `ApiClient` (DESIGN.md: controllers are
- * clients of the API, never of storage); `HttpClient` is the implementation over the network.
+ * certificate and/or a bearer token. Controllers talk to the API only through `ApiClient`
+ * (DESIGN.md: controllers are clients of the API, never of storage); `HttpClient` is the
+ * implementation over the network.
  *
  * Paths are API paths (`/api/v1/namespaces/x/configmaps`, `/apis/apps/v1/deployments`); build them
  * with `resourcePath`. Failures the server reports become `ApiError`s carrying the Status' code,
  * reason and details; transport failures (refused, reset, TLS) are thrown as the Node errors they are.
  */
 
-/** Where and as whom: the parts of a kubeconfig a client-certificate user needs. */
+/**
+ * Where and as whom: the parts of a kubeconfig a user needs — a client certificate (certPem +
+ * keyPem), a bearer token, or both (the token is sent with every request).
+ */
 export interface ClientConfig {
   /** https://host:port */
   readonly server: string;
-  readonly caPem: string;
-  readonly certPem: string;
-  readonly keyPem: string;
+  /** CA bundle the server's certificate must chain to; absent: the system's roots. */
+  readonly caPem?: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Do not verify the server's certificate (kubeconfig `insecure-skip-tls-verify`). */
+  readonly insecureSkipTLSVerify?: boolean;
   /** User-Agent (the server derives the default fieldManager from it). */
   readonly userAgent?: string;
   /** `?fieldManager=` on every write unless a call gives its own. */
@@ -46,6 +55,18 @@ const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=me
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
+}
+
+/** A non-API answer (`/readyz`, `/healthz`, …) as it came: any status code, the body as text. */
+export interface RawResponse {
+  readonly code: number;
+  readonly body: string;
+  readonly contentType: string | undefined;
+}
+
+export interface RawRequestOptions extends RequestOptions {
+  /** Deadline for this request; default the client's `requestTimeoutMs`. */
+  readonly timeoutMs?: number;
 }
 
 export interface GetOptions extends RequestOptions {
@@ -232,7 +253,11 @@ export class HttpClient implements ApiClient {
     this.config = config;
     this.base = new URL(config.server);
     if (this.base.protocol !== 'https:') throw new Error(`the API server URL must be https: ${config.server}`);
-    const tls = { ca: config.caPem, cert: config.certPem, key: config.keyPem };
+    const tls = {
+      ...(config.caPem ? { ca: config.caPem } : {}),
+      ...(config.certPem && config.keyPem ? { cert: config.certPem, key: config.keyPem } : {}),
+      ...(config.insecureSkipTLSVerify ? { rejectUnauthorized: false } : {}),
+    };
     this.agent = new Agent({ ...tls, keepAlive: true, maxSockets: config.maxSockets ?? 16 });
     this.watchAgent = new Agent({ ...tls, keepAlive: true });
   }
@@ -366,6 +391,18 @@ export class HttpClient implements ApiClient {
     };
   }
 
+  /**
+   * GET of a path whose answer need not be JSON nor 2xx (health endpoints): resolves with whatever
+   * the server answered; only transport failures (refused, reset, TLS, the deadline) throw.
+   */
+  async getRaw(path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.config.requestTimeoutMs ?? 60_000);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const res = await this.send({ method: 'GET', path, accept: 'text/plain, application/json, */*', signal }, this.agent);
+    const body = await readBody(res);
+    return { code: res.statusCode ?? 0, body, contentType: res.headers['content-type'] };
+  }
+
   /** Closes idle keep-alive connections and refuses new requests. */
   close(): void {
     this.closed = true;
@@ -412,6 +449,7 @@ export class HttpClient implements ApiClient {
           headers: {
             Accept: req.accept ?? 'application/json',
             'User-Agent': this.config.userAgent ?? 'flotilla-client/v0.1.0',
+            ...(this.config.token ? { Authorization: `Bearer ${this.config.token}` } : {}),
             ...(payload ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': payload.length } : {}),
           },
           ...(req.signal ? { signal: req.signal } : {}),

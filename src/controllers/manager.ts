@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { HttpClient } from '../client/client.js';
+import { ClusterController } from './cluster-controller.js';
+import { ClusterStatusController } from './cluster-status.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace-controller.js';
 import { PolicyClaimRelease } from './policy-claim-release.js';
@@ -24,6 +26,12 @@ export interface ControllerManagerOptions {
   readonly rediscoveryMs?: number;
   /** Also run the controllers of Karmada's federation API (the server serves it); default false. */
   readonly federation?: boolean;
+  /** Federation: how often each member cluster's health and status are collected; default 10 s. */
+  readonly clusterStatusUpdateFrequencyMs?: number;
+  /** Federation: how long a member must stay unhealthy before its Ready turns False; default 30 s. */
+  readonly clusterFailureThresholdMs?: number;
+  /** Federation: how long a member must stay healthy before its Ready turns True again; default 30 s. */
+  readonly clusterSuccessThresholdMs?: number;
 }
 
 export interface RunningControllers {
@@ -57,6 +65,16 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   if (options.federation) {
     const release = new PolicyClaimRelease({ client, logger: options.logger.child({ controller: 'policy-claim-release' }) });
     controllers.push({ name: 'policy-claim-release', start: () => release.start(), waitForSync: (t) => release.waitForSync(t), stop: () => release.stop() });
+    const clusters = new ClusterController({ client, logger: options.logger.child({ controller: 'cluster' }) });
+    controllers.push({ name: 'cluster', start: () => clusters.start(), waitForSync: (t) => clusters.waitForSync(t), stop: () => clusters.stop() });
+    const clusterStatus = new ClusterStatusController({
+      client,
+      logger: options.logger.child({ controller: 'cluster-status' }),
+      ...(options.clusterStatusUpdateFrequencyMs !== undefined ? { statusUpdateFrequencyMs: options.clusterStatusUpdateFrequencyMs } : {}),
+      ...(options.clusterFailureThresholdMs !== undefined ? { failureThresholdMs: options.clusterFailureThresholdMs } : {}),
+      ...(options.clusterSuccessThresholdMs !== undefined ? { successThresholdMs: options.clusterSuccessThresholdMs } : {}),
+    });
+    controllers.push({ name: 'cluster-status', start: () => clusterStatus.start(), waitForSync: (t) => clusterStatus.waitForSync(t), stop: () => clusterStatus.stop() });
   }
   for (const controller of controllers) controller.start();
   options.logger.info({ server: options.server, controllers: controllers.map((c) => c.name) }, 'controllers started');

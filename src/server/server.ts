@@ -70,6 +70,8 @@ export interface ApiServer {
   readonly metrics: ServerMetrics;
   /** Marks the server not ready (for graceful shutdown). */
   stopAccepting(): void;
+  /** Makes /readyz fail (false) or pass again (true): graceful shutdown, and a simulated member made NotReady. */
+  setReady(ready: boolean): void;
 }
 
 /** 3 MiB, kube-apiserver's request body limit (objects in etcd stay under ~1.5 MiB). */
@@ -227,7 +229,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   await bootstrapNamespaces(objects, registry, extensions.flatMap((e) => e.namespaces ?? []));
   await crds.start();
   app.addHook('onClose', async () => crds.stop());
-  return { app, registry, objects, metrics, stopAccepting: () => { ready = false; } };
+  return { app, registry, objects, metrics, stopAccepting: () => { ready = false; }, setReady: (value) => { ready = value; } };
 }
 
 /** kube's verb label: LIST, GET, WATCH, POST, PUT, PATCH, DELETE, DELETECOLLECTION… */
