@@ -166,6 +166,7 @@ export class GarbageCollector {
       this.forgetResource(resource);
       this.logger.info({ resource: key, version: resource.version }, 'garbage collector: stopped watching');
     }
+    const added: { resource: DiscoveredResource; informer: Informer }[] = [];
     for (const [key, resource] of wanted) {
       if (this.informers.has(key)) continue;
       const informer = new Informer(this.client, resourcePath(resource), {
@@ -181,9 +182,26 @@ export class GarbageCollector {
       });
       this.informers.set(key, { resource, informer });
       informer.start();
+      added.push({ resource, informer });
       this.logger.debug({ resource: key, version: resource.version }, 'garbage collector: watching');
     }
+    if (added.length > 0) void this.revisitOwnersOfNewKinds(added);
     return true;
+  }
+
+  /**
+   * Dependents whose owner is of a kind we were not watching yet (a CRD served a moment ago) were
+   * judged "solid" then; once the new informers have listed, look at them again: an owner that does
+   * not exist now is gone, and its deletion event may have passed before we watched.
+   */
+  private async revisitOwnersOfNewKinds(added: readonly { resource: DiscoveredResource; informer: Informer }[]): Promise<void> {
+    await Promise.all(added.map(({ informer }) => informer.waitForSync(30_000)));
+    if (this.abort.signal.aborted) return;
+    const kinds = new Set(added.map(({ resource }) => `${resource.group}/${resource.kind}`));
+    const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+    for (const node of this.nodes.values()) {
+      if (node.owners.some((o) => kinds.has(`${groupOf(o.apiVersion)}/${o.kind}`) && !this.nodes.has(o.uid))) this.queue.add(node.uid);
+    }
   }
 
   /** An object was added or changed: update the graph and queue whatever may need work. */
