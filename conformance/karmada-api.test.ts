@@ -18,7 +18,7 @@ import { INVALID_CASES } from '../test/karmada/invalid-objects.js';
  * the cluster proxy's 503 and policy deletion (claims released, finalizer removed) behave as Karmada's.
  */
 const MINORS = ['1.29', '1.31'] as const;
-const SAMPLES = fileURLToPath(new URL('../../shared/karmada-samples/', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('./fixtures/karmada-samples/', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Every sample file, the Guestbook CRD before the Guestbook. */

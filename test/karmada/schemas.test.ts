@@ -25,7 +25,7 @@ const RB = 'io.karmada.work.v1alpha2.ResourceBinding';
 const RB_V1ALPHA1 = 'io.karmada.work.v1alpha1.ResourceBinding';
 const WORK = 'io.karmada.work.v1alpha1.Work';
 
-const SAMPLES = fileURLToPath(new URL('../../../shared/karmada-samples/', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('../../conformance/fixtures/karmada-samples/', import.meta.url));
 
 function fileSchemas(file: string): Record<string, SchemaObject> {
   const document = parseYaml(readFileSync(`${openApiDirectory()}${file}`, 'utf8')) as { components: { schemas: Record<string, SchemaObject> } };
