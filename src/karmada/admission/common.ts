@@ -151,3 +151,27 @@ export function validateJsonPointer(pointer: unknown, field: string): StatusCaus
 export function requireString(value: unknown, field: string, detail = ''): StatusCause[] {
   return value === undefined || value === null || value === '' ? [cause.required(field, detail)] : [];
 }
+
+/**
+ * resourceSelectors of a propagation or override policy: apiVersion and kind given, a well-formed
+ * label selector, the policy's own namespace (namespaced policies; '' for cluster-scoped ones), and
+ * with preemption Always a name on every selector.
+ */
+export function validateResourceSelectors(selectors: unknown, namespace: string, path: string, preemptAlways: boolean): StatusCause[] {
+  const causes: StatusCause[] = [];
+  asArray(selectors).forEach((item, i) => {
+    const selector = asObject(item);
+    if (!selector) return;
+    const itemPath = `${path}[${i}]`;
+    causes.push(...requireString(selector['apiVersion'], `${itemPath}.apiVersion`), ...requireString(selector['kind'], `${itemPath}.kind`));
+    if (namespace) {
+      const selected = asString(selector['namespace']);
+      if (selected !== namespace) causes.push(cause.invalid(`${itemPath}.namespace`, selected, `must be the policy's own namespace "${namespace}"`));
+    }
+    if (preemptAlways && !asString(selector['name'])) {
+      causes.push(cause.required(`${itemPath}.name`, 'every resource selector must name its resource when preemption is Always, or the policy could preempt resources it was not meant for'));
+    }
+    causes.push(...validateLabelSelector(selector['labelSelector'], `${itemPath}.labelSelector`));
+  });
+  return causes;
+}

@@ -1,6 +1,6 @@
 import { cause } from '../../api/status.js';
 import type { StatusCause } from '../../api/status.js';
-import { asArray, asObject, asString, isSet, requireString, validateAnnotationMap, validateJsonPointer, validateLabelMap, validateLabelSelector } from './common.js';
+import { asArray, asObject, asString, isSet, validateAnnotationMap, validateJsonPointer, validateLabelMap, validateResourceSelectors } from './common.js';
 import type { KarmadaAdmissionPlugin, KarmadaAdmissionRequest } from './plugin.js';
 import { validateClusterAffinity } from './placement.js';
 
@@ -85,22 +85,6 @@ const hasOverriders = (overriders: unknown): boolean => {
   return o !== undefined && OVERRIDER_KINDS.some((key) => asArray(o[key]).length > 0);
 };
 
-function validateSelectors(selectors: unknown, namespace: string, path: string): StatusCause[] {
-  const causes: StatusCause[] = [];
-  asArray(selectors).forEach((item, i) => {
-    const selector = asObject(item);
-    if (!selector) return;
-    const itemPath = `${path}[${i}]`;
-    causes.push(...requireString(selector['apiVersion'], `${itemPath}.apiVersion`), ...requireString(selector['kind'], `${itemPath}.kind`));
-    if (namespace) {
-      const selected = asString(selector['namespace']);
-      if (selected !== namespace) causes.push(cause.invalid(`${itemPath}.namespace`, selected, `must be the policy's own namespace "${namespace}"`));
-    }
-    causes.push(...validateLabelSelector(selector['labelSelector'], `${itemPath}.labelSelector`));
-  });
-  return causes;
-}
-
 /** The override spec rules; `namespace` is the policy's namespace ('' for the cluster-scoped kind). */
 export function validateOverrideSpec(specValue: unknown, namespace: string): StatusCause[] {
   const s = asObject(specValue);
@@ -119,7 +103,7 @@ export function validateOverrideSpec(specValue: unknown, namespace: string): Sta
     const rulePath = `spec.overrideRules[${i}]`;
     causes.push(...validateOverriders(rule['overriders'], `${rulePath}.overriders`), ...validateClusterAffinity(rule['targetCluster'], `${rulePath}.targetCluster`));
   });
-  causes.push(...validateSelectors(s['resourceSelectors'], namespace, 'spec.resourceSelectors'));
+  causes.push(...validateResourceSelectors(s['resourceSelectors'], namespace, 'spec.resourceSelectors', false));
   return causes;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../../api/object.js';
 import { cause } from '../../api/status.js';
 import type { StatusCause } from '../../api/status.js';
-import { addFinalizer, asArray, asNumber, asObject, asString, isSet, labelValue, requireString, setLabel, spec, validateLabelKey, validateLabelSelector } from './common.js';
+import { addFinalizer, asArray, asNumber, asObject, asString, isSet, labelValue, setLabel, spec, validateLabelKey, validateResourceSelectors } from './common.js';
 import type { KarmadaAdmissionPlugin, KarmadaAdmissionRequest } from './plugin.js';
 import { defaultPlacement, validatePlacement } from './placement.js';
 
@@ -63,27 +63,6 @@ const purgeMode = (application: Record<string, unknown>): string => {
 
 // ---- validation ----
 
-function validateResourceSelectors(selectors: unknown, namespace: string, preemptAlways: boolean, path: string): StatusCause[] {
-  const list = asArray(selectors);
-  if (list.length === 0) return [cause.required(path, 'at least one resource selector is needed')];
-  const causes: StatusCause[] = [];
-  list.forEach((item, i) => {
-    const selector = asObject(item);
-    if (!selector) return;
-    const itemPath = `${path}[${i}]`;
-    causes.push(...requireString(selector['apiVersion'], `${itemPath}.apiVersion`), ...requireString(selector['kind'], `${itemPath}.kind`));
-    if (namespace) {
-      const selected = asString(selector['namespace']);
-      if (selected !== namespace) causes.push(cause.invalid(`${itemPath}.namespace`, selected, `must be the policy's own namespace "${namespace}"`));
-    }
-    if (preemptAlways && !asString(selector['name'])) {
-      causes.push(cause.required(`${itemPath}.name`, 'every resource selector must name its resource when preemption is Always, or the policy could preempt resources it was not meant for'));
-    }
-    causes.push(...validateLabelSelector(selector['labelSelector'], `${itemPath}.labelSelector`));
-  });
-  return causes;
-}
-
 function validateStatePreservation(preservation: unknown, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
   asArray(asObject(preservation)?.['rules']).forEach((item, i) => {
@@ -131,7 +110,7 @@ export function validatePropagationSpec(specValue: unknown, namespace: string): 
   return [
     ...validatePlacement(s['placement'], 'spec.placement'),
     ...validateFailover(s, 'spec.failover'),
-    ...validateResourceSelectors(s['resourceSelectors'], namespace, s['preemption'] === 'Always', 'spec.resourceSelectors'),
+    ...(asArray(s['resourceSelectors']).length === 0 ? [cause.required('spec.resourceSelectors', 'at least one resource selector is needed')] : validateResourceSelectors(s['resourceSelectors'], namespace, 'spec.resourceSelectors', s['preemption'] === 'Always')),
     ...validateSuspension(s['suspension'], 'spec.suspension'),
   ];
 }
