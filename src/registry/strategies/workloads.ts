@@ -12,6 +12,10 @@ const templateSpec = (owner: Record<string, unknown>): unknown => (isPlainObject
 const resetStatus = (object: KubeObject): void => {
   object['status'] = {};
 };
+/** A fresh status holding the fields kube's Go types always serialize (no omitempty), as zeros. */
+const zeroStatus = (...fields: string[]) => (object: KubeObject): void => {
+  object['status'] = Object.fromEntries(fields.map((f) => [f, 0]));
+};
 
 export const deploymentStrategy: Strategy = {
   defaults(object) {
@@ -43,7 +47,7 @@ export const statefulSetStrategy: Strategy = {
     if (!isPlainObject(s['updateStrategy'])) s['updateStrategy'] = { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
     defaultPodSpec(templateSpec(s));
   },
-  prepareForCreate: resetStatus,
+  prepareForCreate: zeroStatus('replicas', 'availableReplicas'),
 };
 
 export const daemonSetStrategy: Strategy = {
@@ -53,7 +57,7 @@ export const daemonSetStrategy: Strategy = {
     if (!isPlainObject(s['updateStrategy'])) s['updateStrategy'] = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
     defaultPodSpec(templateSpec(s));
   },
-  prepareForCreate: resetStatus,
+  prepareForCreate: zeroStatus('currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady'),
 };
 
 export const replicaSetStrategy: Strategy = {
@@ -62,7 +66,7 @@ export const replicaSetStrategy: Strategy = {
     s['replicas'] ??= 1;
     defaultPodSpec(templateSpec(s));
   },
-  prepareForCreate: resetStatus,
+  prepareForCreate: zeroStatus('replicas'),
 };
 
 export const jobStrategy: Strategy = {
