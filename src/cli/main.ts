@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { isStorageError } from '../../storage/errors.js';
 import { joinCommand, unjoinCommand } from './join-command.js';
+import { memberCommand } from './member-command.js';
+import { upCommand } from './up-command.js';
 import { serveCommand } from './serve-command.js';
 import { storeCommand } from './store-command.js';
 
@@ -9,7 +11,9 @@ const program = new Command('flotilla')
   .description('Flotilla: a Kubernetes federation control plane, wire-compatible with Karmada')
   .version('0.1.0')
   .showHelpAfterError()
+  .addCommand(upCommand())
   .addCommand(serveCommand())
+  .addCommand(memberCommand())
   .addCommand(storeCommand())
   .addCommand(joinCommand())
   .addCommand(unjoinCommand());
