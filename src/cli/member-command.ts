@@ -29,7 +29,7 @@ interface MemberFlags {
   logLevel: string;
 }
 
-const positiveInt = (min: number) => (value: string): number => {
+export const positiveInt = (min: number) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
   return n;

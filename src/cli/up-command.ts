@@ -7,6 +7,7 @@ import { startMember } from '../member/member.js';
 import type { RunningMember } from '../member/member.js';
 import { startAdminServer } from '../member/admin-server.js';
 import { joinCluster } from './join-command.js';
+import { positiveInt } from './member-command.js';
 
 /**
  * `flotilla up`: the quickstart. In one process tree: the control plane (embedded store) and three
@@ -45,7 +46,7 @@ export function upCommand(): Command {
       if (!Number.isInteger(n) || n < 1 || n > 20) throw new InvalidArgumentError('must be 1..20');
       return n;
     }))
-    .addOption(new Option('--nodes <n>', 'nodes per member').default(3).argParser(port))
+    .addOption(new Option('--nodes <n>', 'nodes per member').default(3).argParser(positiveInt(1)))
     .addOption(new Option('--admin-port <port>', 'loopback port of the members\' fault-injection endpoint').default(6400).argParser(port))
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').env('FLOTILLA_LOG_LEVEL'))
     .action(async (flags: UpFlags) => {
