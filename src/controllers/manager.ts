@@ -5,6 +5,7 @@ import { ClusterStatusController } from './cluster-status.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace-controller.js';
 import { PolicyClaimRelease } from './policy-claim-release.js';
+import { ResourceDetector } from './detector/detector.js';
 
 /**
  * The controller manager: the built-in controllers, each a client of the API server over HTTPS
@@ -65,6 +66,12 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   if (options.federation) {
     const release = new PolicyClaimRelease({ client, logger: options.logger.child({ controller: 'policy-claim-release' }) });
     controllers.push({ name: 'policy-claim-release', start: () => release.start(), waitForSync: (t) => release.waitForSync(t), stop: () => release.stop() });
+    const detector = new ResourceDetector({
+      client,
+      logger: options.logger.child({ controller: 'resource-detector' }),
+      ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
+    });
+    controllers.push({ name: 'resource-detector', start: () => detector.start(), waitForSync: (t) => detector.waitForSync(t), stop: () => detector.stop() });
     const clusters = new ClusterController({ client, logger: options.logger.child({ controller: 'cluster' }) });
     controllers.push({ name: 'cluster', start: () => clusters.start(), waitForSync: (t) => clusters.waitForSync(t), stop: () => clusters.stop() });
     const clusterStatus = new ClusterStatusController({

@@ -14,7 +14,8 @@ import { HttpClient, isApiError, resourcePath } from '../../src/client/client.js
 import { joinCluster, unjoinCluster } from '../../src/cli/join-command.js';
 import { startControllers } from '../../src/controllers/manager.js';
 import type { RunningControllers } from '../../src/controllers/manager.js';
-import { formatBinary, formatDecimalMilli, summarizeResources } from '../../src/controllers/cluster-status.js';
+import { summarizeResources } from '../../src/controllers/cluster-status.js';
+import { formatBinary, formatDecimalMilli } from '../../src/api/resource-list.js';
 import { MemberConnectionError, memberClientConfig } from '../../src/federation/member-connection.js';
 import { KARMADA_API } from '../../src/karmada/api.js';
 import { createLogger } from '../../src/log.js';
