@@ -6,36 +6,18 @@ import { isApiError, resourcePath } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { WorkQueue } from '../client/work-queue.js';
 import type { ReconcileResult } from '../client/work-queue.js';
+import { CPP_CLAIM, PP_CLAIM } from '../karmada/claims.js';
+import type { ClaimKind } from '../karmada/claims.js';
 
 /**
  * What happens when a (Cluster)PropagationPolicy is deleted (karmada-api.md §4.1 "Policy deletion"):
  * Karmada's admission gave the policy a finalizer; this controller releases every object the policy
  * claimed — resource templates and bindings carrying its permanent-id label lose the claim label and
  * annotations — and then removes the finalizer so the policy goes. Bindings, Works and member objects
- * stay in place, as in Karmada. (The resource detector, which makes the claims, comes with the
- * scheduling issue; this is the part of it policy deletion needs.)
+ * stay in place, as in Karmada. (The resource detector makes the claims and leaves those of a policy
+ * being deleted to this controller.)
  */
-interface PolicyKind {
-  readonly resource: { readonly group: string; readonly version: string; readonly resource: string };
-  readonly finalizer: string;
-  readonly idLabel: string;
-  readonly claimAnnotations: readonly string[];
-}
-
-const POLICY_KINDS: Record<'pp' | 'cpp', PolicyKind> = {
-  pp: {
-    resource: { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'propagationpolicies' },
-    finalizer: 'karmada.io/propagation-policy-controller',
-    idLabel: 'propagationpolicy.karmada.io/permanent-id',
-    claimAnnotations: ['propagationpolicy.karmada.io/namespace', 'propagationpolicy.karmada.io/name'],
-  },
-  cpp: {
-    resource: { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'clusterpropagationpolicies' },
-    finalizer: 'karmada.io/cluster-propagation-policy-controller',
-    idLabel: 'clusterpropagationpolicy.karmada.io/permanent-id',
-    claimAnnotations: ['clusterpropagationpolicy.karmada.io/name'],
-  },
-};
+const POLICY_KINDS: Record<'pp' | 'cpp', ClaimKind> = { pp: PP_CLAIM, cpp: CPP_CLAIM };
 
 export interface PolicyClaimReleaseOptions {
   readonly client: ApiClient;
@@ -115,10 +97,10 @@ export class PolicyClaimRelease {
   }
 
   /** Removes the claim from every object labelled with the policy's permanent id; returns how many. */
-  private async releaseClaims(kind: PolicyKind, id: string): Promise<number> {
+  private async releaseClaims(kind: ClaimKind, id: string): Promise<number> {
     // Templates and bindings carry claims; policies carry their own id (not a claim) and are left alone.
     const resources = (await this.discover()).filter((r) => r.group !== 'policy.karmada.io' && r.verbs.includes('list') && r.verbs.includes('patch'));
-    const unclaim = { metadata: { labels: { [kind.idLabel]: null }, annotations: Object.fromEntries(kind.claimAnnotations.map((a) => [a, null])) } };
+    const unclaim = { metadata: { labels: { [kind.idLabel]: null }, annotations: Object.fromEntries(kind.annotations.map((a) => [a, null])) } };
     let released = 0;
     for (const resource of resources) {
       const claimed = await this.client.list(resourcePath(resource), { labelSelector: `${kind.idLabel}=${id}`, metadataOnly: true, signal: this.abort.signal }).catch((err: unknown) => {
