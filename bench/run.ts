@@ -1,4 +1,5 @@
 import { apiBench } from './api.js';
+import { membersBench } from './members.js';
 import { storageBench } from './storage.js';
 
 /**
@@ -9,6 +10,7 @@ import { storageBench } from './storage.js';
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   storage: () => storageBench({ count: Number(process.env['BENCH_COUNT'] ?? 20_000), maxSeconds: 60 }),
   api: () => apiBench({ count: Number(process.env['BENCH_API_COUNT'] ?? 10_000), maxSeconds: 30, watchers: 1_000, writesPerSecond: 20, watchSeconds: 10 }),
+  members: () => membersBench({ count: Number(process.env['BENCH_MEMBERS_COUNT'] ?? 100), windowSeconds: Number(process.env['BENCH_MEMBERS_WINDOW_S'] ?? 60), readyTimeoutSeconds: 180 }),
 };
 
 const wanted = process.argv.slice(2);

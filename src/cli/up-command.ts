@@ -6,6 +6,7 @@ import type { RunningControlPlane } from '../server/control-plane.js';
 import { startMember } from '../member/member.js';
 import type { RunningMember } from '../member/member.js';
 import { startAdminServer } from '../member/admin-server.js';
+import { parseDuration } from './duration.js';
 import { joinCluster } from './join-command.js';
 import { positiveInt } from './member-command.js';
 
@@ -21,6 +22,9 @@ interface UpFlags {
   nodes: number;
   adminPort: number;
   logLevel: string;
+  clusterStatusUpdateFrequency?: number;
+  clusterFailureThreshold?: number;
+  clusterSuccessThreshold?: number;
 }
 
 /** Where the quickstart's members live: provider, region, zone and a location label (used by Karmada's image-override sample). */
@@ -29,6 +33,12 @@ const PLACES = [
   { region: 'cn-north-1', zone: 'cn-north-1a', location: 'cn' },
   { region: 'eu-west-1', zone: 'eu-west-1a', location: 'eu' },
 ] as const;
+
+const positiveDuration = (value: string): number => {
+  const ms = parseDuration(value);
+  if (ms <= 0) throw new InvalidArgumentError(`"${value}" must be a positive duration (examples: 500ms, 10s, 1m)`);
+  return ms;
+};
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -49,6 +59,10 @@ export function upCommand(): Command {
     .addOption(new Option('--nodes <n>', 'nodes per member').default(3).argParser(positiveInt(1)))
     .addOption(new Option('--admin-port <port>', 'loopback port of the members\' fault-injection endpoint').default(6400).argParser(port))
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').env('FLOTILLA_LOG_LEVEL'))
+    // As `flotilla serve`: by default a paused member turns Ready=False within ~40 s (10 s + 30 s); e.g. 1s/3s/3s for a quick demo.
+    .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
+    .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
+    .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
     .action(async (flags: UpFlags) => {
       const logger = createLogger({ level: flags.logLevel, destination: 2 });
       const dataDir = resolve(flags.dataDir);
@@ -62,7 +76,18 @@ export function upCommand(): Command {
         await Promise.all([...members.values()].map((m) => m.stop().catch(() => undefined)));
       };
       try {
-        plane = await startControlPlane({ dataDir, bindAddress: '127.0.0.1', port: flags.securePort, controllers: true, logger });
+        plane = await startControlPlane({
+          dataDir,
+          bindAddress: '127.0.0.1',
+          port: flags.securePort,
+          controllers: true,
+          controllerOptions: {
+            ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
+            ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
+            ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),
+          },
+          logger,
+        });
         say(`control plane: ${plane.url}`);
         const names = Array.from({ length: flags.members }, (_, i) => `member${i + 1}`);
         const started = await Promise.all(names.map((name, i) => startMember({
@@ -104,7 +129,8 @@ export function upCommand(): Command {
       say(`  ${kubectl} get clusters            # Ready within seconds`);
       say(`  ${kubectl} apply -f <karmada sample>   # e.g. ../shared/karmada-samples/samples/nginx/`);
       say(`  kubectl --kubeconfig ${[...members.values()][0]?.kubeconfigPath ?? ''} get nodes,pods -A   # inside member1`);
-      say(`  curl -X POST ${admin.url}/members/member2/pause   # then watch member2 turn not Ready; /resume brings it back`);
+      const notReadyWithinS = Math.ceil(((flags.clusterStatusUpdateFrequency ?? 10_000) + (flags.clusterFailureThreshold ?? 30_000)) / 1000);
+      say(`  curl -X POST ${admin.url}/members/member2/pause   # then watch member2 turn not Ready (within ~${notReadyWithinS} s); /resume brings it back`);
       say('Ctrl-C stops everything.');
 
       let stopping = false;
