@@ -6,6 +6,7 @@ import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace-controller.js';
 import { PolicyClaimRelease } from './policy-claim-release.js';
 import { ResourceDetector } from './detector/detector.js';
+import { BindingScheduler } from './scheduler.js';
 
 /**
  * The controller manager: the built-in controllers, each a client of the API server over HTTPS
@@ -72,6 +73,8 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
     });
     controllers.push({ name: 'resource-detector', start: () => detector.start(), waitForSync: (t) => detector.waitForSync(t), stop: () => detector.stop() });
+    const scheduler = new BindingScheduler({ client, logger: options.logger.child({ controller: 'scheduler' }) });
+    controllers.push({ name: 'scheduler', start: () => scheduler.start(), waitForSync: (t) => scheduler.waitForSync(t), stop: () => scheduler.stop() });
     const clusters = new ClusterController({ client, logger: options.logger.child({ controller: 'cluster' }) });
     controllers.push({ name: 'cluster', start: () => clusters.start(), waitForSync: (t) => clusters.waitForSync(t), stop: () => clusters.stop() });
     const clusterStatus = new ClusterStatusController({

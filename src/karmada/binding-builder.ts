@@ -1,7 +1,7 @@
-import { isPlainObject } from '../../api/object.js';
-import type { KubeObject, OwnerReference } from '../../api/object.js';
-import { applyClaimPatch, claimPatch } from '../../karmada/claims.js';
-import type { PolicyKind } from '../../karmada/claims.js';
+import { isPlainObject } from '../api/object.js';
+import type { KubeObject, OwnerReference } from '../api/object.js';
+import { applyClaimPatch, claimPatch } from './claims.js';
+import type { PolicyKind } from './claims.js';
 import type { ReplicaInfo } from './replicas.js';
 
 /**

@@ -1,8 +1,8 @@
-import { isPlainObject } from '../../api/object.js';
-import type { KubeObject } from '../../api/object.js';
-import { labelSelectorFromObject } from '../../api/label-selector.js';
-import type { LabelSelectorObject } from '../../api/label-selector.js';
-import type { PolicyKind } from '../../karmada/claims.js';
+import { isPlainObject } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
+import { labelSelectorFromObject } from '../api/label-selector.js';
+import type { LabelSelectorObject } from '../api/label-selector.js';
+import type { PolicyKind } from './claims.js';
 
 /**
  * Which (Cluster)PropagationPolicy a resource template belongs to (karmada-api.md §4.1), as pure

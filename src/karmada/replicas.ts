@@ -1,6 +1,6 @@
-import { isPlainObject } from '../../api/object.js';
-import type { KubeObject } from '../../api/object.js';
-import { podSpecRequest } from '../../api/resource-list.js';
+import { isPlainObject } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
+import { podSpecRequest } from '../api/resource-list.js';
 
 /**
  * How many replicas a resource template asks for and what each needs (Karmada's default resource

@@ -10,9 +10,9 @@ import { WorkQueue } from '../../client/work-queue.js';
 import type { ReconcileResult } from '../../client/work-queue.js';
 import { claimOf, claimPatch, CPP_CLAIM, hasClaim, PP_CLAIM } from '../../karmada/claims.js';
 import type { PolicyKind } from '../../karmada/claims.js';
-import { bindingLocation, CLUSTER_RESOURCE_BINDINGS, newBinding, refreshedBinding, RESOURCE_BINDINGS } from './binding-builder.js';
-import { bestPolicy, canPreempt, lazyActivation, policyMatch, resourceSelectors } from './policy-selection.js';
-import { interpretReplicas } from './replicas.js';
+import { bindingLocation, CLUSTER_RESOURCE_BINDINGS, newBinding, refreshedBinding, RESOURCE_BINDINGS } from '../../karmada/binding-builder.js';
+import { bestPolicy, canPreempt, lazyActivation, policyMatch, resourceSelectors } from '../../karmada/policy-selection.js';
+import { interpretReplicas } from '../../karmada/replicas.js';
 import { changedOnlyByKarmada, DEFAULT_SKIPPED_NAMESPACES, dependentOverrides, isCandidateTemplate, isTemplateResource, specificationChanged } from './template-filter.js';
 
 /**

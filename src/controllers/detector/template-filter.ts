@@ -2,7 +2,7 @@ import { isPlainObject } from '../../api/object.js';
 import type { KubeObject } from '../../api/object.js';
 import type { DiscoveredResource } from '../../client/client.js';
 import { CLAIM_KINDS, CLAIMED_BY_LABEL } from '../../karmada/claims.js';
-import { sameJson } from './binding-builder.js';
+import { sameJson } from '../../karmada/binding-builder.js';
 
 /**
  * What the resource detector treats as a resource template (karmada-api.md §1.10), and which changes

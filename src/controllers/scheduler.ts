@@ -1,0 +1,236 @@
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import { isPlainObject, timestamp } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
+import type { ApiClient } from '../client/client.js';
+import { isApiError, resourcePath } from '../client/client.js';
+import { Informer, objectKey } from '../client/informer.js';
+import { WorkQueue } from '../client/work-queue.js';
+import type { ReconcileResult } from '../client/work-queue.js';
+import { CLAIM_KINDS, MANAGED_BY_LABEL } from '../karmada/claims.js';
+import { APPLIED_PLACEMENT_ANNOTATION, scheduleBinding, schedulingTrigger } from '../scheduler/index.js';
+import type { BindingSpec, BindingStatus, ClusterObject, SchedulingResult } from '../scheduler/index.js';
+import { CLUSTERS } from './cluster-controller.js';
+import type { Condition } from './cluster-controller.js';
+import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS, sameJson } from '../karmada/binding-builder.js';
+
+/**
+ * The scheduler as a controller (karmada-api.md §4.2): it watches Clusters and (Cluster)ResourceBindings
+ * and, for each binding it is responsible for (schedulerName `default-scheduler` or empty, claimed by
+ * a policy or labelled `binding.karmada.io/managed-by`, not `suspension.scheduling`, not being
+ * deleted), asks src/scheduler whether and where to schedule, then writes the decision:
+ *  - spec.clusters and the `policy.karmada.io/applied-placement` annotation (one update, only when
+ *    they change; a FitError clears spec.clusters, as Karmada does);
+ *  - status: the `Scheduled` condition (lastTransitionTime kept while its status holds),
+ *    schedulerObservedGeneration, lastScheduledTime and schedulerObservingAffinityName (one status
+ *    update, only when something changed).
+ * So a decision costs at most two writes, and a decision that changes nothing costs none. A failed
+ * decision is retried with back-off (5 ms doubling to 60 s); cluster changes that can make room
+ * (a cluster added, its labels, taints, API enablements, readiness or resources changed) bring failed
+ * bindings back at once, and changes of a cluster's spec or labels re-examine every binding
+ * (Duplicated and non-workload bindings follow the clusters; Divided ones move only when their
+ * placement or replicas change, as in Karmada).
+ */
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const SCHEDULED_CONDITION = 'Scheduled';
+
+export interface BindingSchedulerOptions {
+  readonly client: ApiClient;
+  readonly logger: Logger;
+  readonly schedulerName?: string;
+  /** Concurrent decisions; default 4. */
+  readonly workers?: number;
+  /** Informer resync; default 5 min. */
+  readonly resyncPeriodMs?: number;
+}
+
+type BindingKind = 'rb' | 'crb';
+const BINDING_RESOURCES = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
+
+const specOf = (binding: KubeObject): BindingSpec => (isPlainObject(binding['spec']) ? binding['spec'] : {}) as unknown as BindingSpec;
+const statusOf = (binding: KubeObject): BindingStatus => (isPlainObject(binding['status']) ? binding['status'] : {}) as BindingStatus;
+const scheduledCondition = (binding: KubeObject): Condition | undefined =>
+  ((statusOf(binding).conditions ?? []) as readonly Condition[]).find((c) => c.type === SCHEDULED_CONDITION);
+
+export class BindingScheduler {
+  private readonly client: ApiClient;
+  private readonly logger: Logger;
+  private readonly options: BindingSchedulerOptions;
+  private readonly abort = new AbortController();
+  private readonly queue = new WorkQueue<string>({ qps: Infinity });
+  private readonly clusters: Informer;
+  private readonly bindings: Record<BindingKind, Informer>;
+  private workers: Promise<void> = Promise.resolve();
+  /** Decisions made and writes done, for benchmarks and /metrics-like reporting. */
+  readonly stats = { decisions: 0, specWrites: 0, statusWrites: 0 };
+
+  constructor(options: BindingSchedulerOptions) {
+    this.options = options;
+    this.client = options.client;
+    this.logger = options.logger;
+    setMaxListeners(0, this.abort.signal);
+    const informerOptions = { resyncPeriodMs: options.resyncPeriodMs ?? 300_000, signal: this.abort.signal, logger: this.logger };
+    this.clusters = new Informer(this.client, resourcePath(CLUSTERS), informerOptions).addHandlers({
+      onAdd: () => this.enqueueAll(() => true),
+      onUpdate: (old, cluster) => this.clusterChanged(old, cluster),
+      onDelete: () => this.enqueueAll(() => true),
+    });
+    const bindingInformer = (kind: BindingKind) =>
+      new Informer(this.client, resourcePath(BINDING_RESOURCES[kind]), informerOptions).addHandlers({
+        onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
+        onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
+      });
+    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+  }
+
+  private get informers(): Informer[] {
+    return [this.clusters, this.bindings.rb, this.bindings.crb];
+  }
+
+  /** Starts informers and workers; returns at once. Workers wait until the clusters have listed. */
+  start(): void {
+    for (const informer of this.informers) informer.start();
+    this.workers = (async () => {
+      const synced = await Promise.all(this.informers.map((i) => i.waitForSync(60_000)));
+      if (this.abort.signal.aborted) return;
+      if (!synced.every(Boolean)) this.logger.warn('scheduler: clusters or bindings not listed yet; starting anyway');
+      await this.queue.run(this.options.workers ?? 4, (key) => this.reconcile(key), (key, err) => {
+        if (this.abort.signal.aborted) return;
+        this.logger[isApiError(err, 409) || err instanceof SchedulingFailed ? 'debug' : 'warn']({ binding: key, err: err instanceof Error ? err.message : String(err) }, 'scheduler: will retry');
+      });
+    })();
+  }
+
+  async waitForSync(timeoutMs = 30_000): Promise<boolean> {
+    return (await Promise.all(this.informers.map((i) => i.waitForSync(timeoutMs)))).every(Boolean);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.queue.shutDown();
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.workers;
+  }
+
+  /** Whether this scheduler decides for the binding. */
+  responsibleFor(binding: KubeObject): boolean {
+    if (binding.metadata.deletionTimestamp) return false;
+    const spec = specOf(binding);
+    const name = spec.schedulerName ?? '';
+    if (name !== '' && name !== (this.options.schedulerName ?? DEFAULT_SCHEDULER_NAME)) return false;
+    if (spec.suspension?.scheduling === true) return false;
+    const labels = binding.metadata.labels ?? {};
+    return CLAIM_KINDS.some((c) => labels[c.idLabel]) || MANAGED_BY_LABEL in labels;
+  }
+
+  // ---- events ----
+
+  private bindingChanged(kind: BindingKind, old: KubeObject | undefined, binding: KubeObject): void {
+    if (!this.responsibleFor(binding)) return;
+    // Our own status writes do not change the generation; a resync (old === binding) looks again.
+    if (old && old !== binding && old.metadata.generation === binding.metadata.generation && sameJson(old.metadata.labels, binding.metadata.labels) && sameJson(old.metadata.annotations, binding.metadata.annotations)) return;
+    this.queue.add(`${kind}|${objectKey(binding)}`);
+  }
+
+  private clusterChanged(old: KubeObject, cluster: KubeObject): void {
+    if (old === cluster) return;
+    const specChanged = !sameJson(old['spec'], cluster['spec']) || !sameJson(old.metadata.labels, cluster.metadata.labels) || old.metadata.deletionTimestamp !== cluster.metadata.deletionTimestamp;
+    if (specChanged) {
+      this.enqueueAll(() => true);
+      return;
+    }
+    const status = (c: KubeObject) => (isPlainObject(c['status']) ? c['status'] : {});
+    const before = status(old);
+    const after = status(cluster);
+    const mayMakeRoom = ['apiEnablements', 'conditions', 'resourceSummary'].some((field) => !sameJson(before[field], after[field]));
+    if (mayMakeRoom) this.enqueueAll((binding) => scheduledCondition(binding)?.status === 'False');
+  }
+
+  private enqueueAll(which: (binding: KubeObject) => boolean): void {
+    for (const kind of ['rb', 'crb'] as const) {
+      for (const binding of this.bindings[kind].list()) {
+        if (this.responsibleFor(binding) && which(binding)) this.queue.add(`${kind}|${objectKey(binding)}`);
+      }
+    }
+  }
+
+  // ---- reconcile ----
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const bar = key.indexOf('|');
+    const kind = key.slice(0, bar) as BindingKind;
+    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    if (!binding || !this.responsibleFor(binding)) return;
+    const clusters = this.clusters.list() as unknown as ClusterObject[];
+    const spec = specOf(binding);
+    const status = statusOf(binding);
+    const trigger = schedulingTrigger({ metadata: binding.metadata, spec, status }, clusters);
+    if (trigger.kind === 'none') {
+      if (status.schedulerObservedGeneration !== binding.metadata.generation) await this.writeStatus(kind, binding, { schedulerObservedGeneration: binding.metadata.generation });
+      return;
+    }
+    this.stats.decisions++;
+    const result = scheduleBinding({ clusters, spec, status });
+    const scheduled = await this.writeDecision(kind, binding, result, trigger.kind !== 'always');
+    if (!result.scheduled) throw new SchedulingFailed(`${result.condition.reason}: ${result.condition.message}`);
+    this.logger.debug({ binding: key, trigger: trigger.kind, clusters: result.clusters, changed: scheduled }, 'scheduler: scheduled');
+  }
+
+  /**
+   * Writes spec.clusters + the applied placement (if changed), then the status (if changed).
+   * Returns whether spec.clusters changed.
+   */
+  private async writeDecision(kind: BindingKind, binding: KubeObject, result: SchedulingResult, scheduledAnew: boolean): Promise<boolean> {
+    const spec = specOf(binding);
+    const placement = JSON.stringify(spec.placement ?? {});
+    let current = binding;
+    const newClusters = result.clusters;
+    const clustersChanged = newClusters !== undefined && !sameJson(newClusters, spec.clusters ?? []);
+    const annotate = newClusters !== undefined && binding.metadata.annotations?.[APPLIED_PLACEMENT_ANNOTATION] !== placement;
+    if (clustersChanged || annotate) {
+      const updated: KubeObject = {
+        ...binding,
+        metadata: { ...binding.metadata, annotations: { ...(binding.metadata.annotations ?? {}), [APPLIED_PLACEMENT_ANNOTATION]: placement } },
+        spec: { ...(binding['spec'] as Record<string, unknown>) },
+      };
+      const updatedSpec = updated['spec'] as Record<string, unknown>;
+      if (newClusters && newClusters.length > 0) updatedSpec['clusters'] = newClusters;
+      else delete updatedSpec['clusters'];
+      current = await this.client.update(resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name), updated, { signal: this.abort.signal });
+      this.stats.specWrites++;
+    }
+    const previous = scheduledCondition(binding);
+    const condition: Condition = {
+      type: SCHEDULED_CONDITION,
+      status: result.condition.status,
+      reason: result.condition.reason,
+      message: result.condition.message,
+      lastTransitionTime: previous && previous.status === result.condition.status ? (previous.lastTransitionTime ?? timestamp()) : timestamp(),
+    };
+    const changes: Record<string, unknown> = { conditions: condition, schedulerObservedGeneration: current.metadata.generation };
+    if (result.scheduled && (scheduledAnew || clustersChanged || !statusOf(binding).lastScheduledTime)) changes['lastScheduledTime'] = timestamp();
+    if (result.affinityName !== undefined) changes['schedulerObservingAffinityName'] = result.affinityName;
+    await this.writeStatus(kind, current, changes);
+    return clustersChanged;
+  }
+
+  /** Updates status fields (a `conditions` entry replaces the one of its type) when they differ. */
+  private async writeStatus(kind: BindingKind, binding: KubeObject, changes: Record<string, unknown>): Promise<void> {
+    const status: Record<string, unknown> = { ...statusOf(binding) };
+    for (const [field, value] of Object.entries(changes)) {
+      if (field === 'conditions') {
+        const condition = value as Condition;
+        const conditions = (status['conditions'] ?? []) as Condition[];
+        status['conditions'] = conditions.some((c) => c.type === condition.type) ? conditions.map((c) => (c.type === condition.type ? condition : c)) : [...conditions, condition];
+      } else {
+        status[field] = value;
+      }
+    }
+    if (sameJson(status, statusOf(binding))) return;
+    await this.client.update(`${resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status }, { signal: this.abort.signal });
+    this.stats.statusWrites++;
+  }
+}
+
+/** A decision that did not place the binding; retried with back-off. */
+class SchedulingFailed extends Error {}
