@@ -129,14 +129,15 @@ export async function loadKubeconfig(path: string, context?: string): Promise<Ku
   };
 }
 
-function clientConfig(credentials: KubeconfigCredentials, timeoutMs: number): ClientConfig {
+/** A client configuration from resolved kubeconfig credentials. */
+export function clientConfig(credentials: KubeconfigCredentials, timeoutMs: number, userAgent = 'flotilla-join/v0.1.0'): ClientConfig {
   return {
     server: credentials.server,
     ...(credentials.caPem !== undefined ? { caPem: credentials.caPem } : {}),
     ...(credentials.certPem !== undefined && credentials.keyPem !== undefined ? { certPem: credentials.certPem, keyPem: credentials.keyPem } : {}),
     ...(credentials.token ? { token: credentials.token } : {}),
     ...(credentials.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
-    userAgent: 'flotilla-join/v0.1.0',
+    userAgent,
     requestTimeoutMs: timeoutMs,
     maxSockets: 4,
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { isStorageError } from '../../storage/errors.js';
+import { explainCommand } from './explain-command.js';
 import { joinCommand, unjoinCommand } from './join-command.js';
 import { memberCommand } from './member-command.js';
 import { upCommand } from './up-command.js';
@@ -16,7 +17,8 @@ const program = new Command('flotilla')
   .addCommand(memberCommand())
   .addCommand(storeCommand())
   .addCommand(joinCommand())
-  .addCommand(unjoinCommand());
+  .addCommand(unjoinCommand())
+  .addCommand(explainCommand());
 
 try {
   await program.parseAsync(process.argv);

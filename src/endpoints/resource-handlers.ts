@@ -51,7 +51,12 @@ export interface ResourceContext {
   readonly admission: Admission;
   /** Connect subresources (a cluster's proxy) by "group/plural/subresource". */
   readonly connect?: Readonly<Record<string, ConnectHandler>>;
+  /** Create-only kinds answered without storing anything (like kube's TokenReview), by "group/plural". */
+  readonly reviews?: Readonly<Record<string, ReviewHandler>>;
 }
+
+/** A review kind: the posted object in, the object with its status out (201, nothing stored). */
+export type ReviewHandler = (object: KubeObject, ctx: ResourceContext) => Promise<KubeObject>;
 
 /** A connect subresource: gets the parent object and the request (any method, any rest of path). */
 export type ConnectHandler = (object: KubeObject, req: ResourceRequest) => Promise<ApiResponse>;
@@ -131,6 +136,8 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
       case 'create': {
         const body = readObject(req.body, req.contentType);
         checkKind(def, body);
+        const review = ctx.reviews?.[`${def.group}/${def.plural}`];
+        if (review) return { code: 201, body: await review(body, ctx), warnings };
         const options = writeOptions(ctx, def, req, warnings);
         const object = await ctx.objects.create(def, namespace, intoStorage(ctx, view, body, undefined, options.fieldValidation, warnings), options);
         return { code: 201, body: view.out(object), warnings };

@@ -12,7 +12,7 @@ import type { ResourceDefinition } from '../registry/resource.js';
 import { parseRequestInfo } from '../endpoints/request-info.js';
 import type { ResourceRequestInfo } from '../endpoints/request-info.js';
 import { handleResource } from '../endpoints/resource-handlers.js';
-import type { ApiResponse, ConnectHandler, ResourceContext, ResourceRequest } from '../endpoints/resource-handlers.js';
+import type { ApiResponse, ConnectHandler, ResourceContext, ResourceRequest, ReviewHandler } from '../endpoints/resource-handlers.js';
 import { planWatch } from '../endpoints/watch.js';
 import { SchemaAdmission } from '../endpoints/admission.js';
 import type { AdmissionPlugin } from '../endpoints/admission.js';
@@ -44,6 +44,8 @@ export interface ApiExtension {
   readonly deleteChecks?: readonly ((object: KubeObject) => string | undefined)[];
   /** Connect subresources by "group/plural/subresource". */
   readonly connect?: Readonly<Record<string, ConnectHandler>>;
+  /** Create-only review kinds by "group/plural" (their ResourceDefinitions list only `create`). */
+  readonly reviews?: Readonly<Record<string, ReviewHandler>>;
   /** Namespaces created on start, as installing the API would (Karmada's karmada-system, karmada-cluster). */
   readonly namespaces?: readonly string[];
 }
@@ -98,7 +100,8 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     deleteChecks: extensions.flatMap((e) => e.deleteChecks ?? []),
   });
   const connect = Object.assign({}, ...extensions.map((e) => e.connect ?? {})) as Record<string, ConnectHandler>;
-  const ctx: ResourceContext = { registry, objects, admission, connect };
+  const reviews = Object.assign({}, ...extensions.map((e) => e.reviews ?? {})) as Record<string, ReviewHandler>;
+  const ctx: ResourceContext = { registry, objects, admission, connect, reviews };
   let ready = true;
 
   const app = createApp(options);

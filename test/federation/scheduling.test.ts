@@ -209,3 +209,36 @@ async function memberClientOf(member: RunningMember) {
   const user = config.users[0]?.user;
   return { server: cluster?.server ?? '', caPem: b64(cluster?.['certificate-authority-data'] ?? ''), certPem: b64(user?.['client-certificate-data'] ?? ''), keyPem: b64(user?.['client-key-data'] ?? '') };
 }
+
+t.test('PlacementReview: where a template would go and why, without storing anything', async (t) => {
+  const ns = await namespace();
+  const REVIEWS = '/apis/scheduling.flotilla.io/v1alpha1/placementreviews';
+  const review = (spec: Record<string, unknown>) => api.create(REVIEWS, { apiVersion: 'scheduling.flotilla.io/v1alpha1', kind: 'PlacementReview', metadata: {}, spec });
+  type Decision = { cluster: string; selected: boolean; replicas?: number; filteredBy?: { plugin: string; reason: string }; why: string };
+  type ReviewStatus = { policy?: { kind: string; name: string }; binding?: { name: string; exists: boolean; replicas?: number }; scheduled: boolean; clusters?: { name: string; replicas?: number }[]; condition?: { reason: string }; decisions: Decision[]; message?: string };
+  const statusOf = (o: KubeObject) => o['status'] as ReviewStatus;
+
+  const template = deployment(ns, 'what-if', 4);
+  const none = statusOf(await review({ template }));
+  t.match(none, { scheduled: false, decisions: [], message: /no PropagationPolicy or ClusterPropagationPolicy selects Deployment/ }, 'no policy: says so');
+
+  const policy = pp(ns, 'what-if', { clusterAffinity: { clusterNames: ['member1', 'member2'] }, replicaScheduling: { replicaSchedulingType: 'Divided', replicaDivisionPreference: 'Weighted', weightPreference: { staticWeightList: [{ targetCluster: { clusterNames: ['member1'] }, weight: 3 }, { targetCluster: { clusterNames: ['member2'] }, weight: 1 }] } } });
+  const withPolicy = statusOf(await review({ template, policy }));
+  t.match(withPolicy, { policy: { kind: 'PropagationPolicy', name: 'what-if' }, binding: { name: 'what-if-deployment', exists: false, replicas: 4 }, scheduled: true, condition: { reason: 'Success' } });
+  t.same(withPolicy.clusters, [{ name: 'member1', replicas: 3 }, { name: 'member2', replicas: 1 }], 'weights 3:1 over 4 replicas');
+  const member3 = withPolicy.decisions.find((d) => d.cluster === 'member3');
+  t.match(member3, { selected: false, filteredBy: { plugin: 'ClusterAffinity' } }, 'member3 filtered out by the affinity, with the plugin named');
+  t.equal(withPolicy.decisions.length, 3, 'one decision per cluster');
+  t.notOk(await binding(ns, 'what-if-deployment'), 'nothing was stored');
+  t.equal((await api.list(resourcePath(DEPLOYMENTS, ns))).items.length, 0, 'no template stored either');
+
+  await api.create(resourcePath(DEPLOYMENTS, ns), template);
+  await api.create(resourcePath(PPS, ns), policy);
+  await eventually(t, 'the real binding matches the review', async () => targets(await binding(ns, 'what-if-deployment')) === 'member1:3,member2:1');
+  const stored = statusOf(await review({ template: await api.get(resourcePath(DEPLOYMENTS, ns, 'what-if')) }));
+  t.match(stored, { policy: { name: 'what-if' }, binding: { exists: true }, scheduled: true }, 'a stored template is reviewed with its claiming policy and binding');
+
+  await t.rejects(review({}), { code: 422 }, 'no template: 422 Invalid');
+  await t.rejects(review({ template, policy: { kind: 'OverridePolicy', metadata: {} } }), { code: 422 }, 'not a propagation policy: 422');
+  await t.rejects(review({ template, policy: { apiVersion: 'policy.karmada.io/v1alpha1', kind: 'PropagationPolicy', metadata: {}, spec: { resourceSelectors: [] } } }), { code: 422 }, 'an invalid policy fails its admission: 422');
+});
