@@ -19,6 +19,12 @@ export interface RunningServer {
   readonly url: string;
   readonly kubeconfig: string;
   readonly dataDir: string;
+  /** Process id of `flotilla serve`. */
+  readonly pid: number;
+  /** What the server has printed on stdout so far. */
+  stdout(): string;
+  /** Sends `signal` (e.g. SIGKILL) to the server and waits for it to exit; stop() still cleans up. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   /** kubectl of the given minor (e.g. "1.31") against this server; never throws on non-zero exit. */
   kubectl(minor: string, args: readonly string[], options?: { stdin?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<KubectlResult>;
   stop(): Promise<void>;
@@ -30,15 +36,20 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?: string; controllers?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?: string; controllers?: boolean; serveArgs?: readonly string[] } = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-conformance-'));
   // FLOTILLA_SERVER_NODE_ARGS passes extra Node flags to the server (e.g. --cpu-prof for profiling).
   const nodeArgs = (process.env['FLOTILLA_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, '--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn'];
   if (options.controllers === false) args.push('--no-controllers');
   if (options.etcdEndpoint) args.push('--etcd-servers', options.etcdEndpoint, '--etcd-prefix', options.etcdPrefix ?? `/conformance-${process.pid}-${Date.now()}`);
+  if (options.serveArgs) args.push(...options.serveArgs);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
   });
@@ -64,6 +75,14 @@ export async function startServer(options: { etcdEndpoint?: string; etcdPrefix?:
     url,
     kubeconfig,
     dataDir,
+    pid: child.pid ?? 0,
+    stdout: () => output,
+    kill: async (signal) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill(signal);
+      await exited;
+    },
     kubectl: (minor, kubectlArgs, runOptions = {}) => runKubectl(minor, ['--kubeconfig', kubeconfig, '--cache-dir', join(cacheDir, minor), ...kubectlArgs], runOptions),
     stop: async () => {
       await stopChild(child);
@@ -86,7 +105,7 @@ export function runKubectl(minor: string, args: readonly string[], options: { st
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { JITTER_FACTOR, leaderElectionTimingError } from '../client/leader-election.js';
 import { createLogger } from '../log.js';
 import { startControlPlane } from '../server/control-plane.js';
 import { parseDuration } from './duration.js';
@@ -22,6 +23,10 @@ interface ServeFlags {
   clusterStatusUpdateFrequency?: number;
   clusterFailureThreshold?: number;
   clusterSuccessThreshold?: number;
+  leaderElect?: boolean;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
 }
 
 const positiveDuration = (value: string): number => {
@@ -31,6 +36,13 @@ const positiveDuration = (value: string): number => {
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** A Go-style boolean flag value (strconv.ParseBool): 1/t/true or 0/f/false, any case. */
+const parseBool = (value: string): boolean => {
+  if (/^(1|t|true)$/i.test(value)) return true;
+  if (/^(0|f|false)$/i.test(value)) return false;
+  throw new InvalidArgumentError(`"${value}" is not a boolean (true or false)`);
+};
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -47,7 +59,25 @@ export function serveCommand(): Command {
     .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
     .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
     .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
-    .action(async (flags: ServeFlags) => {
+    .addOption(new Option('--leader-elect [bool]', 'run the controllers only while holding the Lease karmada-system/flotilla-controller-manager, so that several servers can share one etcd (default: true with --etcd-servers; false on the embedded store, which one process owns)').argParser(parseBool))
+    .addOption(new Option('--no-leader-elect', 'same as --leader-elect=false'))
+    .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long other candidates wait after the leader\'s last renewal before taking the lease').default(15_000, '15s').argParser(positiveDuration))
+    .addOption(new Option('--leader-elect-renew-deadline <duration>', 'how long the leader keeps trying to renew before it stops leading; shorter than the lease duration').default(10_000, '10s').argParser(positiveDuration))
+    .addOption(new Option('--leader-elect-retry-period <duration>', 'how often candidates try to acquire and the leader renews the lease').default(2_000, '2s').argParser(positiveDuration))
+    .action(async (flags: ServeFlags, command: Command) => {
+      const leaderElection = {
+        enabled: flags.leaderElect ?? flags.etcdServers !== undefined,
+        leaseDurationMs: flags.leaderElectLeaseDuration,
+        renewDeadlineMs: flags.leaderElectRenewDeadline,
+        retryPeriodMs: flags.leaderElectRetryPeriod,
+      };
+      if (leaderElection.enabled && flags.controllers && leaderElectionTimingError(leaderElection)) {
+        const s = (ms: number) => `${ms / 1000}s`;
+        const problem = leaderElection.renewDeadlineMs >= leaderElection.leaseDurationMs
+          ? `--leader-elect-renew-deadline (${s(leaderElection.renewDeadlineMs)}) must be shorter than --leader-elect-lease-duration (${s(leaderElection.leaseDurationMs)})`
+          : `--leader-elect-renew-deadline (${s(leaderElection.renewDeadlineMs)}) must be longer than ${JITTER_FACTOR} × --leader-elect-retry-period (${s(leaderElection.retryPeriodMs)})`;
+        command.error(`error: ${problem}`, { exitCode: 2, code: 'flotilla.invalidArgument' });
+      }
       const logger = createLogger({ level: flags.logLevel });
       const plane = await startControlPlane({
         dataDir: flags.dataDir,
@@ -62,10 +92,12 @@ export function serveCommand(): Command {
           ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
           ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),
         },
+        leaderElection,
         logger,
       });
       const { kubeconfigPath } = plane;
       process.stdout.write(`Flotilla API server listening on ${plane.url} (${plane.store.backend} store)\nkubeconfig: ${kubeconfigPath}\ntry: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
+      if (plane.leaderElectionIdentity) process.stdout.write(`leader election identity: ${plane.leaderElectionIdentity} (the controllers run while it holds the lease karmada-system/flotilla-controller-manager)\n`);
 
       let stopping = false;
       const stop = async (signal: string): Promise<void> => {

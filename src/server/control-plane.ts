@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { openStore } from '../../storage/open-store.js';
 import type { Store } from '../../storage/types.js';
-import { startControllers } from '../controllers/manager.js';
+import { HttpClient } from '../client/client.js';
+import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, LeaderElector, leaderElectionTimingError } from '../client/leader-election.js';
+import { CONTROLLER_MANAGER_USER, startControllers } from '../controllers/manager.js';
 import type { ControllerManagerOptions } from '../controllers/manager.js';
 import { KARMADA_API } from '../karmada/api.js';
 import { ensurePki, issueClientCertificate } from './pki.js';
@@ -14,7 +18,27 @@ import type { ApiServer } from './server.js';
  * The Flotilla control plane in one process: the API server (Kubernetes API + Karmada's federation
  * API) over the embedded store or etcd, its PKI and admin kubeconfig, and the controllers (clients of
  * the API with their own identity). `flotilla serve` and `flotilla up` start it this way.
+ *
+ * Several control planes may serve one etcd; the controllers must then run in only one of them. On
+ * etcd, by default, they run only while this process holds the Lease karmada-system/flotilla-controller-manager
+ * (leader election as kube-controller-manager does it, with the controllers' own identity): on losing
+ * it they are stopped — and awaited — and the process becomes a candidate again; stop() releases it
+ * so that another replica takes over at once.
  */
+export const CONTROLLER_MANAGER_LEASE = { namespace: 'karmada-system', name: 'flotilla-controller-manager' } as const;
+
+/** kube-controller-manager's --leader-elect* settings. */
+export interface LeaderElectionSettings {
+  /** false: run the controllers unconditionally (one control plane per store). */
+  readonly enabled: boolean;
+  /** Default 15 s. */
+  readonly leaseDurationMs?: number;
+  /** Default 10 s; shorter than the lease duration. */
+  readonly renewDeadlineMs?: number;
+  /** Default 2 s. */
+  readonly retryPeriodMs?: number;
+}
+
 export interface ControlPlaneOptions {
   readonly dataDir: string;
   readonly etcd?: { readonly endpoints: readonly string[]; readonly keyPrefix: string };
@@ -28,6 +52,8 @@ export interface ControlPlaneOptions {
   readonly controllers: boolean;
   /** Controller settings beyond the connection (cluster status intervals, …). */
   readonly controllerOptions?: Partial<Omit<ControllerManagerOptions, 'server' | 'caPem' | 'certPem' | 'keyPem' | 'logger'>>;
+  /** Run the controllers only while holding the controller manager's Lease; default enabled on etcd (an embedded store has one process). */
+  readonly leaderElection?: LeaderElectionSettings;
   readonly logger: Logger;
 }
 
@@ -36,12 +62,26 @@ export interface RunningControlPlane {
   readonly kubeconfigPath: string;
   readonly store: Store;
   readonly server: ApiServer;
-  /** Graceful: not ready, controllers stopped, connections closed, caches and store closed. */
+  /** This process' identity in the controller manager's Lease (holderIdentity while it leads); absent without leader election. */
+  readonly leaderElectionIdentity?: string;
+  /** Whether the controllers run in this process now (always, without leader election; never, without controllers). */
+  isLeader(): boolean;
+  /** Graceful: not ready, controllers stopped and the lease released, connections closed, caches and store closed. */
   stop(): Promise<void>;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
   const { logger } = options;
+  const election = {
+    enabled: options.leaderElection?.enabled ?? options.etcd !== undefined,
+    leaseDurationMs: options.leaderElection?.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS,
+    renewDeadlineMs: options.leaderElection?.renewDeadlineMs ?? DEFAULT_RENEW_DEADLINE_MS,
+    retryPeriodMs: options.leaderElection?.retryPeriodMs ?? DEFAULT_RETRY_PERIOD_MS,
+  };
+  if (options.controllers && election.enabled) {
+    const problem = leaderElectionTimingError(election);
+    if (problem) throw new Error(`leader election: ${problem}`);
+  }
   const dataDir = resolve(options.dataDir);
   const store = await openStore(
     options.etcd ? { backend: 'etcd', endpoints: [...options.etcd.endpoints], keyPrefix: options.etcd.keyPrefix } : { backend: 'embedded', dataDir: join(dataDir, 'store') },
@@ -58,8 +98,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const kubeconfigPath = resolve(options.kubeconfigOut ?? join(dataDir, 'admin.kubeconfig'));
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
-  const controllerCert = await issueClientCertificate(pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-  const controllers = !options.controllers ? { stop: async () => undefined } : await startControllers({
+  const controllerCert = await issueClientCertificate(pki, { commonName: CONTROLLER_MANAGER_USER, organizations: ['system:masters'] });
+  const controllerManagerOptions: ControllerManagerOptions = {
     rediscoveryMs: 5_000, // new CRDs reach the garbage collector within seconds
     federation: true,
     ...options.controllerOptions,
@@ -68,14 +108,62 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     certPem: controllerCert.certPem,
     keyPem: controllerCert.keyPem,
     logger: logger.child({ component: 'controllers' }),
-  });
-  logger.info({ url, store: store.backend, kubeconfig: kubeconfigPath }, 'flotilla API server ready');
+  };
+  let controllers: { identity?: string; isLeader(): boolean; stop(): Promise<void> };
+  if (!options.controllers) {
+    controllers = { isLeader: () => false, stop: async () => undefined };
+  } else if (!election.enabled) {
+    const running = await startControllers(controllerManagerOptions);
+    controllers = { isLeader: () => true, stop: () => running.stop() };
+  } else {
+    // The elector writes the Lease as the controller manager (same certificate, its own connections).
+    const electionClient = new HttpClient({
+      server: url,
+      caPem: pki.caCertPem,
+      certPem: controllerCert.certPem,
+      keyPem: controllerCert.keyPem,
+      userAgent: 'flotilla-controller-manager/v0.1.0 (leader-election)',
+      fieldManager: 'flotilla-controller-manager',
+      requestTimeoutMs: election.renewDeadlineMs,
+    });
+    const identity = `${hostname()}_${randomUUID()}`;
+    const elector = new LeaderElector({
+      client: electionClient,
+      ...CONTROLLER_MANAGER_LEASE,
+      identity,
+      leaseDurationMs: election.leaseDurationMs,
+      renewDeadlineMs: election.renewDeadlineMs,
+      retryPeriodMs: election.retryPeriodMs,
+      logger: logger.child({ component: 'leader-election' }),
+      metricsRegistry: server.metrics.registry,
+      // Runs the controllers until leadership ends, then stops them; the elector waits for that
+      // before it releases the lease or competes for it again.
+      onStartedLeading: async (signal) => {
+        const running = await startControllers(controllerManagerOptions);
+        if (!signal.aborted) await new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true }));
+        await running.stop();
+        logger.info({ component: 'leader-election' }, 'controllers stopped');
+      },
+    });
+    elector.start();
+    controllers = {
+      identity,
+      isLeader: () => elector.isLeader(),
+      stop: async () => {
+        await elector.stop();
+        electionClient.close();
+      },
+    };
+  }
+  logger.info({ url, store: store.backend, kubeconfig: kubeconfigPath, leaderElection: options.controllers && election.enabled }, 'flotilla API server ready');
   let stopped: Promise<void> | undefined;
   return {
     url,
     kubeconfigPath,
     store,
     server,
+    ...(controllers.identity !== undefined ? { leaderElectionIdentity: controllers.identity } : {}),
+    isLeader: () => controllers.isLeader(),
     stop() {
       stopped ??= (async () => {
         server.stopAccepting();
