@@ -1,6 +1,13 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { joinCluster } from '../src/cli/join-command.js';
 import { startEtcd } from '../test/helpers/etcd-server.js';
 import type { EtcdServer } from '../test/helpers/etcd-server.js';
 import { adminCredentials, startServer } from './harness.js';
@@ -11,7 +18,8 @@ import type { KubectlResult, RunningServer } from './harness.js';
  * election durations: only the holder of the Lease karmada-system/flotilla-controller-manager runs
  * the controllers and reports leader_election_master_status 1; after kill -9 of the leader the
  * other takes the lease once it has expired and its controllers take over (a deleted namespace is
- * still emptied and removed).
+ * still emptied and removed), and a simulated member joined to them has its bindings scheduled by
+ * the leader only — each exactly once, none again after the failover.
  */
 const MINOR = '1.31';
 const LEASE_MS = 2_000;
@@ -183,10 +191,96 @@ t.test('one replica leads; the controllers run only there', async (t) => {
   t.equal(await requests(follower, namespaceWatches), 0, 'nothing watches namespaces on the follower: its controllers do not run');
 });
 
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+let member: { child: ChildProcess; dir: string } | undefined;
+t.teardown(async () => {
+  member?.child.kill('SIGKILL');
+  if (member) await rm(member.dir, { recursive: true, force: true });
+});
+
+/** A `flotilla member` process with one simulated member; resolves with its kubeconfig. */
+async function startMemberProcess(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-le-member-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'member', '--count', '1', '--name-prefix', 'le-member', '--secure-port', '0', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  member = { child, dir };
+  let stdout = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flotilla member did not start:\n${stdout}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const kubeconfig = /^kubeconfig: (\S+)$/m.exec(stdout)?.[1];
+      if (kubeconfig) {
+        clearTimeout(timer);
+        resolve(kubeconfig);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`flotilla member exited with ${String(code)}:\n${stdout}`)));
+  });
+}
+
+const bindingStatusWrites = { resource: 'resourcebindings', subresource: 'status', verb: 'PUT', code: '200' };
+/** Placement writes (PUT of the binding itself; a series without a subresource label). */
+const bindingSpecWrites = { resource: 'resourcebindings', subresource: '', verb: 'PUT', code: '200' };
+
+interface Binding {
+  metadata: { name: string; resourceVersion: string };
+  spec: { clusters?: { name: string; replicas?: number }[] };
+  status?: { conditions?: { type: string; status: string }[]; lastScheduledTime?: string };
+}
+
+async function scheduledBindings(t: Test, via: Replica, ns: string): Promise<Binding[]> {
+  const out = ok(t, await via.server.kubectl(MINOR, ['-n', ns, 'get', 'resourcebindings', '-o', 'json']), 'list bindings');
+  return (JSON.parse(out) as { items: Binding[] }).items.filter((b) => b.status?.conditions?.some((c) => c.type === 'Scheduled' && c.status === 'True'));
+}
+
+const deploymentYaml = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: le-sched}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c, image: nginx}]}
+`;
+
+t.test('only the leader schedules; each binding is scheduled once', async (t) => {
+  const leader = await oneLeader(t, replicas);
+  if (!leader) return;
+  const follower = replicas.find((r) => r !== leader) as Replica;
+  await joinCluster({ name: 'le-member1', clusterKubeconfig: await startMemberProcess(), kubeconfig: follower.server.kubeconfig });
+  const k = (args: string[], stdin?: string) => follower.server.kubectl(MINOR, args, stdin !== undefined ? { stdin } : {});
+  await eventually(t, 'le-member1 Ready, serving Deployments', async () => {
+    const cluster = JSON.parse(ok(t, await k(['get', 'cluster', 'le-member1', '-o', 'json']), 'get cluster')) as { status?: { conditions?: { type: string; status: string }[]; apiEnablements?: { groupVersion: string }[] } };
+    return cluster.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && cluster.status.apiEnablements?.some((e) => e.groupVersion === 'apps/v1');
+  }, 30_000, 200);
+  ok(t, await k(['create', 'namespace', 'le-sched']), 'create namespace le-sched');
+  const policy = `apiVersion: policy.karmada.io/v1alpha1
+kind: PropagationPolicy
+metadata: {name: all, namespace: le-sched}
+spec:
+  resourceSelectors: [{apiVersion: apps/v1, kind: Deployment}]
+  placement:
+    clusterAffinity: {clusterNames: [le-member1]}
+    replicaScheduling: {replicaSchedulingType: Divided, replicaDivisionPreference: Weighted}
+`;
+  ok(t, await k(['apply', '-f', '-'], policy), 'apply the policy through the follower');
+  ok(t, await k(['apply', '-f', '-'], ['d1', 'd2', 'd3'].map(deploymentYaml).join('---\n')), 'apply three deployments through the follower');
+  const bindings = await eventually(t, 'three bindings scheduled to le-member1', async () => {
+    const scheduled = await scheduledBindings(t, follower, 'le-sched');
+    return scheduled.length === 3 && scheduled.every((b) => b.spec.clusters?.[0]?.name === 'le-member1' && b.spec.clusters[0].replicas === 2) ? scheduled : undefined;
+  }, 30_000, 200);
+  if (!bindings) return;
+  t.equal(await requests(follower, bindingStatusWrites), 0, 'the follower\'s API served no binding status write: its scheduler does not run');
+  t.equal(await requests(leader, bindingStatusWrites), 3, 'the leader\'s scheduler wrote each binding\'s status once');
+  t.equal(await requests(leader, bindingSpecWrites), 3, 'and each binding\'s placement once');
+});
+
 t.test('kill -9 of the leader: the other replica takes over once the lease expires', async (t) => {
   const leader = await oneLeader(t, replicas);
   if (!leader) return;
   const survivor = replicas.find((r) => r !== leader) as Replica;
+  const scheduledBefore = await scheduledBindings(t, survivor, 'le-sched');
   const before = await leaseSpec(t, survivor);
   t.equal(before.holderIdentity, leader.identity);
 
@@ -209,6 +303,20 @@ t.test('kill -9 of the leader: the other replica takes over once the lease expir
   const finalizesBefore = await requests(survivor, finalizes);
   await namespaceLifecycle(t, survivor, 'le-after-failover');
   t.ok(await requests(survivor, finalizes) > finalizesBefore, 'the survivor\'s namespace controller finalized it');
+
+  // The survivor's scheduler has listed the bindings; what was scheduled is not scheduled again.
+  ok(t, await survivor.server.kubectl(MINOR, ['apply', '-f', '-'], { stdin: deploymentYaml('d4') }), 'apply a fourth deployment');
+  const after4 = await eventually(t, 'the new leader schedules the fourth binding', async () => {
+    const scheduled = await scheduledBindings(t, survivor, 'le-sched');
+    return scheduled.length === 4 ? scheduled : undefined;
+  }, 30_000, 200);
+  if (!after4) return;
+  for (const b of scheduledBefore) {
+    const now = after4.find((x) => x.metadata.name === b.metadata.name);
+    t.equal(now?.metadata.resourceVersion, b.metadata.resourceVersion, `${b.metadata.name} was not scheduled again`);
+  }
+  t.equal(await requests(survivor, bindingStatusWrites), 1, 'the survivor wrote one binding status: the new one');
+  t.equal(await requests(survivor, bindingSpecWrites), 1, 'and one placement');
 });
 
 t.test('SIGTERM of the leader releases the lease: a new replica takes over at once', async (t) => {

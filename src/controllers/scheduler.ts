@@ -61,6 +61,8 @@ export class BindingScheduler {
   private readonly clusters: Informer;
   private readonly bindings: Record<BindingKind, Informer>;
   private workers: Promise<void> = Promise.resolve();
+  /** The generation whose status this scheduler last wrote, by binding key (the cache may lag behind it). */
+  private readonly observedWritten = new Map<string, number>();
   /** Decisions made, writes done, and the last 100k decisions' algorithm times (ms), for `bench scheduler`. */
   readonly stats = { decisions: 0, specWrites: 0, statusWrites: 0, algorithmMs: [] as number[] };
 
@@ -79,6 +81,7 @@ export class BindingScheduler {
       new Informer(this.client, resourcePath(BINDING_RESOURCES[kind]), informerOptions).addHandlers({
         onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
         onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
+        onDelete: (binding) => this.observedWritten.delete(`${kind}|${objectKey(binding)}`),
       });
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
   }
@@ -166,14 +169,19 @@ export class BindingScheduler {
     const status = statusOf(binding);
     const trigger = schedulingTrigger({ metadata: binding.metadata, spec, status }, clusters);
     if (trigger.kind === 'none') {
-      if (status.schedulerObservedGeneration !== binding.metadata.generation) await this.writeStatus(kind, binding, { schedulerObservedGeneration: binding.metadata.generation });
+      const generation = binding.metadata.generation;
+      // Our own status write may not have reached the cache yet: no second write for the same generation.
+      if (status.schedulerObservedGeneration !== generation && this.observedWritten.get(key) !== generation) {
+        await this.writeStatus(kind, binding, { schedulerObservedGeneration: generation });
+        if (generation !== undefined) this.observedWritten.set(key, generation);
+      }
       return;
     }
     this.stats.decisions++;
     const started = performance.now();
     const result = scheduleBinding({ clusters, spec, status });
     if (this.stats.algorithmMs.length < 100_000) this.stats.algorithmMs.push(performance.now() - started);
-    const scheduled = await this.writeDecision(kind, binding, result, trigger.kind !== 'always');
+    const scheduled = await this.writeDecision(kind, binding, result, trigger.kind !== 'always', key);
     if (!result.scheduled) throw new SchedulingFailed(`${result.condition.reason}: ${result.condition.message}`);
     this.logger.debug({ binding: key, trigger: trigger.kind, clusters: result.clusters, changed: scheduled }, 'scheduler: scheduled');
   }
@@ -182,7 +190,7 @@ export class BindingScheduler {
    * Writes spec.clusters + the applied placement (if changed), then the status (if changed).
    * Returns whether spec.clusters changed.
    */
-  private async writeDecision(kind: BindingKind, binding: KubeObject, result: SchedulingResult, scheduledAnew: boolean): Promise<boolean> {
+  private async writeDecision(kind: BindingKind, binding: KubeObject, result: SchedulingResult, scheduledAnew: boolean, key: string): Promise<boolean> {
     const spec = specOf(binding);
     const placement = JSON.stringify(spec.placement ?? {});
     let current = binding;
@@ -213,6 +221,7 @@ export class BindingScheduler {
     if (result.scheduled && (scheduledAnew || clustersChanged || !statusOf(binding).lastScheduledTime)) changes['lastScheduledTime'] = timestamp();
     if (result.affinityName !== undefined) changes['schedulerObservingAffinityName'] = result.affinityName;
     await this.writeStatus(kind, current, changes);
+    if (current.metadata.generation !== undefined) this.observedWritten.set(key, current.metadata.generation);
     return clustersChanged;
   }
 
