@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,8 +6,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { openStore } from '../../storage/open-store.js';
-import type { Store } from '../../storage/types.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { HttpClient, isApiError, resourcePath } from '../../src/client/client.js';
 import { joinCluster, unjoinCluster } from '../../src/cli/join-command.js';
@@ -17,13 +14,9 @@ import type { RunningControllers } from '../../src/controllers/manager.js';
 import { summarizeResources } from '../../src/controllers/cluster-status.js';
 import { formatBinary, formatDecimalMilli } from '../../src/api/resource-list.js';
 import { MemberConnectionError, memberClientConfig } from '../../src/federation/member-connection.js';
-import { KARMADA_API } from '../../src/karmada/api.js';
-import { createLogger } from '../../src/log.js';
-import { writeKubeconfig } from '../../src/server/kubeconfig.js';
 import { ensurePki, issueClientCertificate } from '../../src/server/pki.js';
-import { buildServer } from '../../src/server/server.js';
-import type { ApiServer } from '../../src/server/server.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { eventually, silentLogger, startInProcessServer } from '../helpers/in-process-server.js';
 
 /**
  * The cluster status and cluster controllers against real in-process API servers: one control plane
@@ -40,61 +33,6 @@ const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const WORKS = { group: 'work.karmada.io', version: 'v1alpha1', resource: 'works' };
-
-interface Running {
-  readonly server: ApiServer;
-  readonly store: Store;
-  readonly url: string;
-  readonly port: number;
-  readonly kubeconfig: string;
-  readonly admin: HttpClient;
-}
-
-const logger = createLogger({ level: 'silent' });
-
-async function start(dir: string, name: string, karmada: boolean): Promise<Running> {
-  const base = join(dir, name);
-  const store = await openStore({ backend: 'embedded', dataDir: join(base, 'store') });
-  const pki = await ensurePki(join(base, 'pki'), { sans: ['127.0.0.1', 'localhost'] });
-  const server = await buildServer({ store, pki, logger, ...(karmada ? { extensions: [KARMADA_API] } : {}) });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = server.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const url = `https://127.0.0.1:${port}`;
-  const kubeconfig = join(base, 'admin.kubeconfig');
-  await writeKubeconfig(kubeconfig, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem, clusterName: name });
-  const admin = new HttpClient({ server: url, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem });
-  return { server, store, url, port, kubeconfig, admin };
-}
-
-async function stop(running: Running): Promise<void> {
-  running.admin.close();
-  await running.server.app.close();
-  running.server.objects.stopCaches();
-  await running.store.close();
-}
-
-/** Polls `check` every 50 ms until it returns a value (not undefined/false), failing after `timeoutMs`. */
-async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) {
-        t.pass(what);
-        return value;
-      }
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      t.fail(`${what} (not within ${timeoutMs} ms)`, lastError ? { error: String(lastError) } : {});
-      return undefined;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -200,17 +138,17 @@ t.test('member credentials from the Secret: token, client certificate, CA, insec
 
 t.test('cluster status and cluster controllers', async (t) => {
   const dir = await tempDir('cluster-status');
-  const cp = await start(dir.path, 'control-plane', true);
-  const memberA = await start(dir.path, 'member-a', false);
-  const memberB = await start(dir.path, 'member-b', false);
-  const cpPki = await ensurePki(join(dir.path, 'control-plane', 'pki'), { sans: ['127.0.0.1', 'localhost'] });
+  const cp = await startInProcessServer(dir.path, 'control-plane', { karmada: true });
+  const memberA = await startInProcessServer(dir.path, 'member-a', { karmada: false });
+  const memberB = await startInProcessServer(dir.path, 'member-b', { karmada: false });
+  const cpPki = cp.pki;
   const controllerCert = await issueClientCertificate(cpPki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
   const controllers: RunningControllers = await startControllers({
     server: cp.url,
     caPem: cpPki.caCertPem,
     certPem: controllerCert.certPem,
     keyPem: controllerCert.keyPem,
-    logger,
+    logger: silentLogger,
     federation: true,
     clusterStatusUpdateFrequencyMs: FREQUENCY_MS,
     clusterFailureThresholdMs: THRESHOLD_MS,
@@ -218,7 +156,7 @@ t.test('cluster status and cluster controllers', async (t) => {
   });
   t.teardown(async () => {
     await controllers.stop();
-    for (const running of [memberA, memberB, cp]) await stop(running).catch(() => undefined);
+    for (const running of [memberA, memberB, cp]) await running.stop().catch(() => undefined);
     await dir.remove();
   });
   t.ok(await controllers.waitForSync(10_000), 'controllers synced');
