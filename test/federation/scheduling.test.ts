@@ -113,8 +113,11 @@ t.test('static weights 1:1 over member1/member2 (the nginx sample): one replica 
   t.same(JSON.parse(rb?.metadata.annotations?.['policy.karmada.io/applied-placement'] ?? '{}'), specOf(rb)['placement'], 'applied placement recorded');
 
   await api.patch(resourcePath(DEPLOYMENTS, ns, 'nginx'), 'merge', { spec: { replicas: 6 } });
-  await eventually(t, 'scaled to 6: 3/3', async () => targets(await binding(ns, 'nginx-deployment')) === 'member1:3,member2:3');
-  const settled = await binding(ns, 'nginx-deployment');
+  const settled = await eventually(t, 'scaled to 6: 3/3, status observed', async () => {
+    const b = await binding(ns, 'nginx-deployment');
+    const observed = (b?.['status'] as { schedulerObservedGeneration?: number } | undefined)?.schedulerObservedGeneration;
+    return targets(b) === 'member1:3,member2:3' && observed === b?.metadata.generation ? b : undefined;
+  });
   await new Promise((r) => setTimeout(r, 500));
   t.equal((await binding(ns, 'nginx-deployment'))?.metadata.resourceVersion, settled?.metadata.resourceVersion, 'a settled binding is not written again');
 });
