@@ -1,5 +1,6 @@
 import { apiBench } from './api.js';
 import { membersBench } from './members.js';
+import { schedulerBench } from './scheduler.js';
 import { storageBench } from './storage.js';
 
 /**
@@ -11,6 +12,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   storage: () => storageBench({ count: Number(process.env['BENCH_COUNT'] ?? 20_000), maxSeconds: 60 }),
   api: () => apiBench({ count: Number(process.env['BENCH_API_COUNT'] ?? 10_000), maxSeconds: 30, watchers: 1_000, writesPerSecond: 20, watchSeconds: 10 }),
   members: () => membersBench({ count: Number(process.env['BENCH_MEMBERS_COUNT'] ?? 100), windowSeconds: Number(process.env['BENCH_MEMBERS_WINDOW_S'] ?? 60), readyTimeoutSeconds: 180 }),
+  scheduler: () => schedulerBench({ deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000), clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100), timeoutSeconds: 120, ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}) }),
 };
 
 const wanted = process.argv.slice(2);
