@@ -17,12 +17,21 @@ export function clusterMatches(cluster: ClusterObject, affinity: ClusterAffinity
 }
 
 /** metav1.LabelSelectorAsSelector then Matches; a selector that does not convert matches nothing. */
+/** Parsed selectors by their (immutable, cached) placement object: one parse per selector, not per cluster and decision. */
+const parsedSelectors = new WeakMap<LabelSelector, ((labels: Readonly<Record<string, string>>) => boolean)>();
+
 function labelsMatch(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  try {
-    return labelSelectorFromObject(selector as Parameters<typeof labelSelectorFromObject>[0]).matches(labels);
-  } catch {
-    return false;
+  let matches = parsedSelectors.get(selector);
+  if (!matches) {
+    try {
+      const parsed = labelSelectorFromObject(selector as Parameters<typeof labelSelectorFromObject>[0]);
+      matches = (l) => parsed.matches(l);
+    } catch {
+      matches = () => false;
+    }
+    parsedSelectors.set(selector, matches);
   }
+  return matches(labels);
 }
 
 /**

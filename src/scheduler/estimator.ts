@@ -20,9 +20,16 @@ interface Exact {
 
 const ZERO: Exact = { num: 0n, den: 1n };
 
+/** Quantity strings repeat across clusters and decisions ("64", "256Gi"): each is parsed once. */
+const parsedQuantities = new Map<string, Exact | undefined>();
+
 function quantity(value: unknown): Exact | undefined {
-  const q = parseQuantity(value);
-  return q && q.den > 0n ? q : undefined;
+  if (typeof value === 'string' && parsedQuantities.has(value)) return parsedQuantities.get(value);
+  const parsed = parseQuantity(value);
+  const q = parsed && parsed.den > 0n ? parsed : undefined;
+  // Bounded: distinct quantity strings are few in practice; stop remembering past 10k.
+  if (typeof value === 'string' && parsedQuantities.size < 10_000) parsedQuantities.set(value, q);
+  return q;
 }
 
 const minus = (a: Exact, b: Exact): Exact => ({ num: a.num * b.den - b.num * a.den, den: a.den * b.den });
