@@ -61,8 +61,11 @@ export async function startInProcessServer(dir: string, name: string, options: {
   };
 }
 
-/** Polls `check` every 50 ms until it returns a value (not undefined/false), failing after `timeoutMs`. */
-export async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T | undefined> {
+/**
+ * Polls `check` every `intervalMs` until it returns a value (not undefined/false): a pass, or a
+ * failure after `timeoutMs` with the last error `check` threw.
+ */
+export async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 50): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -79,6 +82,6 @@ export async function eventually<T>(t: Test, what: string, check: () => Promise<
       t.fail(`${what} (not within ${timeoutMs} ms)`, lastError ? { error: String(lastError) } : {});
       return undefined;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -1,12 +1,12 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runKubectl } from '../../conformance/harness.js';
 import type { KubectlResult } from '../../conformance/harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { spawnFlotilla as spawnProcess, stopProc, waitForOutput } from '../helpers/flotilla-process.js';
+import type { Proc } from '../helpers/flotilla-process.js';
+import { eventually as pollTest } from '../helpers/in-process-server.js';
 
 /**
  * Members and cluster health through real processes only (the in-process version is
@@ -14,81 +14,16 @@ import { tempDir } from '../helpers/temp-dir.js';
  * `flotilla member --count 3` process, `flotilla join` for each member, the real kubectl 1.31, and
  * faults injected through the members' admin endpoint.
  */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const FREQUENCY_MS = 200;
 const THRESHOLD_MS = 1_000;
 /** A Ready flip: the next probe, the threshold, and slack for two shared cores. */
 const FLIP_WITHIN_MS = FREQUENCY_MS + THRESHOLD_MS + 8_000;
-const START_TIMEOUT_MS = 30_000;
 const NOT_READY_TAINT = 'cluster.karmada.io/not-ready';
 const UNREACHABLE_TAINT = 'cluster.karmada.io/unreachable';
 const started = Date.now();
 
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
 const procs: Proc[] = [];
-
-function spawnFlotilla(name: string, args: readonly string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = {
-    name,
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)))),
-  };
-  child.stdout?.on('data', (chunk: Buffer) => (proc.stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (proc.stderr = (proc.stderr + chunk.toString()).slice(-20_000)));
-  procs.push(proc);
-  return proc;
-}
-
-/** Resolves with the first match of `pattern` in the process's stdout; rejects on exit or after `timeoutMs`. */
-function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const match = pattern.exec(proc.stdout);
-      if (!match) return false;
-      cleanup();
-      resolve(match);
-      return true;
-    };
-    const onData = () => void check();
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`${proc.name} exited (${String(code)}) before printing ${String(pattern)}:\n${proc.stdout}\n${proc.stderr}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${proc.name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${proc.stdout}\n${proc.stderr}`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      proc.child.stdout?.off('data', onData);
-      proc.child.off('exit', onExit);
-    };
-    proc.child.stdout?.on('data', onData);
-    proc.child.once('exit', onExit);
-    if (proc.child.exitCode !== null) onExit(proc.child.exitCode);
-    else check();
-  });
-}
-
-/** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (-1: killed by a signal). */
-async function stopProc(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.exited;
-  proc.child.kill(signal);
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-  const code = await proc.exited;
-  clearTimeout(timer);
-  return code;
-}
+const spawnFlotilla = (name: string, args: readonly string[]): Proc => spawnProcess(name, args, procs);
 
 const dir = await tempDir('member-process');
 // However the test ends (failure, timeout, crash), no child outlives it.
@@ -106,29 +41,8 @@ t.teardown(async () => {
 const kubectl = (args: readonly string[]): Promise<KubectlResult> =>
   runKubectl('1.31', ['--kubeconfig', controlPlaneKubeconfig, '--cache-dir', join(dir.path, 'kubectl-cache'), ...args]);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 200 ms until it returns a value (not undefined/false); fails the test after `timeoutMs`. */
-async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) {
-        t.pass(what);
-        return value;
-      }
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      t.fail(`${what} (not within ${timeoutMs} ms)`, last !== undefined ? { last: String(last) } : {});
-      return undefined;
-    }
-    await sleep(200);
-  }
-}
+/** Polls every 200 ms: each check runs kubectl. */
+const eventually = <T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs: number) => pollTest(t, what, check, timeoutMs, 200);
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
 interface Taint { key: string; effect: string; timeAdded?: string }

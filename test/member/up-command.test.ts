@@ -1,13 +1,13 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runKubectl } from '../../conformance/harness.js';
 import type { KubectlResult } from '../../conformance/harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { spawnFlotilla as spawnProcess, stopProc, waitForOutput } from '../helpers/flotilla-process.js';
+import type { Proc } from '../helpers/flotilla-process.js';
+import { eventually as pollTest } from '../helpers/in-process-server.js';
 
 /**
  * `flotilla up` as a user runs it: one process (control plane + three members, joined), the real
@@ -15,7 +15,6 @@ import { tempDir } from '../helpers/temp-dir.js';
  * clusters. The fast cluster-status flags are passed through to the control plane (a paused member
  * turns not Ready within seconds, not the default ~40 s).
  */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const FREQUENCY_MS = 200;
 const THRESHOLD_MS = 1_000;
 const FLIP_WITHIN_MS = FREQUENCY_MS + THRESHOLD_MS + 8_000;
@@ -24,53 +23,18 @@ const STOP_WITHIN_MS = 10_000;
 const NAMES = ['member1', 'member2', 'member3'];
 const started = Date.now();
 
-interface Proc {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
+/** The whole banner, through its last line (the hints come after the kubeconfig line). */
+const UP_BANNER = /Flotilla is up\. kubeconfig: (\S+)[\s\S]*Ctrl-C stops everything\./;
 
 const procs: Proc[] = [];
+const spawnUp = (args: readonly string[]): Proc => spawnProcess('flotilla up', ['up', ...args], procs);
 
-function spawnUp(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)))),
-  };
-  child.stdout?.on('data', (chunk: Buffer) => (proc.stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (proc.stderr = (proc.stderr + chunk.toString()).slice(-20_000)));
-  procs.push(proc);
-  return proc;
-}
-
-/** Resolves with the first match of `pattern` in stdout; rejects when the process exits or after `timeoutMs`. */
-async function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = pattern.exec(proc.stdout);
-    if (match) return match;
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`flotilla up exited (${String(proc.child.exitCode ?? proc.child.signalCode)}) before printing ${String(pattern)}:\n${proc.stdout}\n${proc.stderr}`);
-    if (Date.now() > deadline) throw new Error(`flotilla up did not print ${String(pattern)} within ${timeoutMs} ms:\n${proc.stdout}\n${proc.stderr}`);
-    await sleep(50);
-  }
-}
-
-/** Sends `signal`; SIGKILL after STOP_WITHIN_MS. Resolves with the exit code (-1: killed by a signal) and how long it took. */
-async function stopProc(proc: Proc, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
+/** Sends `signal` (SIGKILL after 10 s); the exit code (-1: killed by a signal) and how long it took. */
+async function stopTimed(proc: Proc, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
   const t0 = Date.now();
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return { code: await proc.exited, ms: 0 };
-  proc.child.kill(signal);
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), STOP_WITHIN_MS);
-  const code = await proc.exited;
-  clearTimeout(timer);
+  const code = await stopProc(proc, signal);
   return { code, ms: Date.now() - t0 };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const canListen = (port: number): Promise<boolean> => new Promise((resolve) => {
   const server = createServer();
@@ -92,27 +56,8 @@ async function freePortRun(count: number): Promise<number> {
   throw new Error('no run of free loopback ports found in 50 tries');
 }
 
-/** Polls `check` every 200 ms until it returns a value (not undefined/false); fails the test after `timeoutMs`. */
-async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) {
-        t.pass(what);
-        return value;
-      }
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      t.fail(`${what} (not within ${timeoutMs} ms)`, last !== undefined ? { last: String(last) } : {});
-      return undefined;
-    }
-    await sleep(200);
-  }
-}
+/** Polls every 200 ms: each check runs kubectl. */
+const eventually = <T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs: number) => pollTest(t, what, check, timeoutMs, 200);
 
 const dir = await tempDir('up-command');
 const killAll = () => {
@@ -120,7 +65,7 @@ const killAll = () => {
 };
 process.once('exit', killAll);
 t.teardown(async () => {
-  await Promise.all(procs.map((proc) => stopProc(proc, 'SIGTERM')));
+  await Promise.all(procs.map((proc) => stopTimed(proc, 'SIGTERM')));
   process.off('exit', killAll);
   await dir.remove();
   t.comment(`up-command suite took ${Date.now() - started} ms`);
@@ -164,7 +109,7 @@ let firstUids = new Map<string, string>();
 t.test('first start: kubeconfig printed, member1..3 joined and Ready; SIGINT stops it cleanly', async (t) => {
   const t0 = Date.now();
   const up = spawnUp(upArgs);
-  const match = await waitForOutput(up, /Flotilla is up\. kubeconfig: (\S+)/);
+  const match = await waitForOutput(up, UP_BANNER, START_TIMEOUT_MS);
   t.comment(`flotilla up: "Flotilla is up" after ${Date.now() - t0} ms`);
   firstKubeconfig = match[1] as string;
   t.equal(firstKubeconfig, join(dataDir, 'admin.kubeconfig'), 'the kubeconfig is in the data dir');
@@ -180,7 +125,7 @@ t.test('first start: kubeconfig printed, member1..3 joined and Ready; SIGINT sto
   t.same([...list.keys()].sort(), NAMES);
   firstUids = new Map([...list].map(([name, c]) => [name, c.uid]));
 
-  const stopped = await stopProc(up, 'SIGINT');
+  const stopped = await stopTimed(up, 'SIGINT');
   t.equal(stopped.code, 0, 'SIGINT: exit code 0', { stderr: up.stderr });
   t.ok(stopped.ms < STOP_WITHIN_MS, `stopped in ${stopped.ms} ms`);
   t.comment(`SIGINT → exit in ${stopped.ms} ms`);
@@ -189,7 +134,7 @@ t.test('first start: kubeconfig printed, member1..3 joined and Ready; SIGINT sto
 t.test('second start on the same data dir: the same clusters, Ready again; the fast status flags apply', async (t) => {
   const t0 = Date.now();
   const up = spawnUp(upArgs);
-  const match = await waitForOutput(up, /Flotilla is up\. kubeconfig: (\S+)/);
+  const match = await waitForOutput(up, UP_BANNER, START_TIMEOUT_MS);
   t.comment(`second start: "Flotilla is up" after ${Date.now() - t0} ms`);
   t.equal(match[1], firstKubeconfig, 'the same kubeconfig');
   for (const [i, place] of ['us-east-1', 'cn-north-1', 'eu-west-1'].entries()) {
@@ -212,7 +157,7 @@ t.test('second start on the same data dir: the same clusters, Ready again; the f
   }, FLIP_WITHIN_MS);
   t.comment(`pause → Ready=False seen after ${Date.now() - t1} ms`);
 
-  const stopped = await stopProc(up, 'SIGINT');
+  const stopped = await stopTimed(up, 'SIGINT');
   t.equal(stopped.code, 0, 'SIGINT (with a paused member): exit code 0', { stderr: up.stderr });
   t.ok(stopped.ms < STOP_WITHIN_MS, `stopped in ${stopped.ms} ms`);
   t.comment(`SIGINT → exit in ${stopped.ms} ms`);
