@@ -9,13 +9,16 @@ import { deepClone, isPlainObject } from './object.js';
 
 type JsonObject = Record<string, unknown>;
 
-/** Deep equality of two JSON values (object key order does not matter). */
+/**
+ * Deep equality of two JSON values as they serialize: object key order does not matter, and a member
+ * whose value is undefined counts as absent (JSON.stringify drops it).
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
   if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+  return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
 }
 
 /** Sets an own property, even one named `__proto__`. */

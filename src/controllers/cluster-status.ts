@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient, HttpClient } from '../client/client.js';
@@ -194,17 +195,6 @@ function setCondition(conditions: Condition[], next: Condition): void {
   conditions[i] = updated;
 }
 
-/** Structural equality of JSON values, object key order ignored. */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    const otherKeys = Object.keys(b).filter((k) => b[k] !== undefined);
-    return keys.length === otherKeys.length && keys.every((k) => jsonEqual(a[k], b[k]));
-  }
-  return false;
-}
 
 interface StatusChange {
   readonly conditions: readonly Condition[];

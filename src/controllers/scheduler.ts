@@ -12,7 +12,8 @@ import { APPLIED_PLACEMENT_ANNOTATION, scheduleBinding, schedulingTrigger } from
 import type { BindingSpec, BindingStatus, ClusterObject, SchedulingResult } from '../scheduler/index.js';
 import { CLUSTERS } from './cluster-controller.js';
 import type { Condition } from './cluster-controller.js';
-import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS, sameJson } from '../karmada/binding-builder.js';
+import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from '../karmada/binding-builder.js';
+import { jsonEqual } from '../api/merge-patch.js';
 
 /**
  * The scheduler as a controller (karmada-api.md §4.2): it watches Clusters and (Cluster)ResourceBindings
@@ -131,13 +132,13 @@ export class BindingScheduler {
   private bindingChanged(kind: BindingKind, old: KubeObject | undefined, binding: KubeObject): void {
     if (!this.responsibleFor(binding)) return;
     // Our own status writes do not change the generation; a resync (old === binding) looks again.
-    if (old && old !== binding && old.metadata.generation === binding.metadata.generation && sameJson(old.metadata.labels, binding.metadata.labels) && sameJson(old.metadata.annotations, binding.metadata.annotations)) return;
+    if (old && old !== binding && old.metadata.generation === binding.metadata.generation && jsonEqual(old.metadata.labels, binding.metadata.labels) && jsonEqual(old.metadata.annotations, binding.metadata.annotations)) return;
     this.queue.add(`${kind}|${objectKey(binding)}`);
   }
 
   private clusterChanged(old: KubeObject, cluster: KubeObject): void {
     if (old === cluster) return;
-    const specChanged = !sameJson(old['spec'], cluster['spec']) || !sameJson(old.metadata.labels, cluster.metadata.labels) || old.metadata.deletionTimestamp !== cluster.metadata.deletionTimestamp;
+    const specChanged = !jsonEqual(old['spec'], cluster['spec']) || !jsonEqual(old.metadata.labels, cluster.metadata.labels) || old.metadata.deletionTimestamp !== cluster.metadata.deletionTimestamp;
     if (specChanged) {
       this.enqueueAll(() => true);
       return;
@@ -145,7 +146,7 @@ export class BindingScheduler {
     const status = (c: KubeObject) => (isPlainObject(c['status']) ? c['status'] : {});
     const before = status(old);
     const after = status(cluster);
-    const mayMakeRoom = ['apiEnablements', 'conditions', 'resourceSummary'].some((field) => !sameJson(before[field], after[field]));
+    const mayMakeRoom = ['apiEnablements', 'conditions', 'resourceSummary'].some((field) => !jsonEqual(before[field], after[field]));
     if (mayMakeRoom) this.enqueueAll((binding) => scheduledCondition(binding)?.status === 'False');
   }
 
@@ -195,7 +196,7 @@ export class BindingScheduler {
     const placement = JSON.stringify(spec.placement ?? {});
     let current = binding;
     const newClusters = result.clusters;
-    const clustersChanged = newClusters !== undefined && !sameJson(newClusters, spec.clusters ?? []);
+    const clustersChanged = newClusters !== undefined && !jsonEqual(newClusters, spec.clusters ?? []);
     const annotate = newClusters !== undefined && binding.metadata.annotations?.[APPLIED_PLACEMENT_ANNOTATION] !== placement;
     if (clustersChanged || annotate) {
       const updated: KubeObject = {
@@ -237,7 +238,7 @@ export class BindingScheduler {
         status[field] = value;
       }
     }
-    if (sameJson(status, statusOf(binding))) return;
+    if (jsonEqual(status, statusOf(binding))) return;
     await this.client.update(`${resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status }, { signal: this.abort.signal });
     this.stats.statusWrites++;
   }

@@ -1,3 +1,4 @@
+import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { KubeObject, OwnerReference } from '../api/object.js';
 import { applyClaimPatch, claimPatch } from './claims.js';
@@ -116,21 +117,9 @@ export function refreshedBinding(existing: KubeObject, template: KubeObject, pol
   else delete metadata.annotations;
   const refreshed: KubeObject = { ...existing, metadata, spec };
   const unchanged =
-    sameJson(existing.metadata.labels ?? {}, labels ?? {}) &&
-    sameJson(existing.metadata.annotations ?? {}, annotations ?? {}) &&
-    sameJson(existing.metadata.ownerReferences ?? [], ownerReferences) &&
-    OWNED_SPEC_FIELDS.every((field) => sameJson(currentSpec[field], spec[field]));
+    jsonEqual(existing.metadata.labels ?? {}, labels ?? {}) &&
+    jsonEqual(existing.metadata.annotations ?? {}, annotations ?? {}) &&
+    jsonEqual(existing.metadata.ownerReferences ?? [], ownerReferences) &&
+    OWNED_SPEC_FIELDS.every((field) => jsonEqual(currentSpec[field], spec[field]));
   return unchanged ? undefined : refreshed;
-}
-
-/** Structural equality of JSON values (object key order ignored). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    const otherKeys = Object.keys(b).filter((k) => b[k] !== undefined);
-    return keys.length === otherKeys.length && keys.every((k) => sameJson(a[k], b[k]));
-  }
-  return false;
 }

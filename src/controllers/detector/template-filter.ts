@@ -2,7 +2,7 @@ import { isPlainObject } from '../../api/object.js';
 import type { KubeObject } from '../../api/object.js';
 import type { DiscoveredResource } from '../../client/client.js';
 import { CLAIM_KINDS, CLAIMED_BY_LABEL } from '../../karmada/claims.js';
-import { sameJson } from '../../karmada/binding-builder.js';
+import { jsonEqual } from '../../api/merge-patch.js';
 
 /**
  * What the resource detector treats as a resource template (karmada-api.md §1.10), and which changes
@@ -70,12 +70,12 @@ function specification(object: KubeObject, withoutClaims: boolean): unknown {
 
 /** Karmada's "specification changed": anything but status, managedFields and resourceVersion. */
 export function specificationChanged(before: KubeObject, after: KubeObject): boolean {
-  return !sameJson(specification(before, false), specification(after, false));
+  return !jsonEqual(specification(before, false), specification(after, false));
 }
 
 /** True when the only change is to Karmada's claim labels and annotations (the detector's own write). */
 export function changedOnlyByKarmada(before: KubeObject, after: KubeObject): boolean {
-  return sameJson(specification(before, true), specification(after, true));
+  return jsonEqual(specification(before, true), specification(after, true));
 }
 
 /** spec.dependentOverrides of a policy. */
