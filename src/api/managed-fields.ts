@@ -12,43 +12,70 @@ const SERVER_FIELDS = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'g
 type FieldSet = Record<string, unknown>;
 
 const isNamedList = (value: unknown): value is Record<string, unknown>[] =>
-  Array.isArray(value) && value.length > 0 && value.every((item) => isPlainObject(item) && typeof item['name'] === 'string');
+  Array.isArray(value) && value.length > 0 && value.every(isNamedItem);
+
+const isNamedItem = (item: unknown): boolean => isPlainObject(item) && typeof item['name'] === 'string';
+
+/** Stands in for a missing previous object: lookups on it behave as on any empty object. */
+const NOTHING: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The entries of an object that count as fields (top level: no apiVersion/kind/status; metadata without server fields). */
 function entries(value: Record<string, unknown>, topLevel: boolean, subresource: string | undefined): [string, unknown][] {
   if (!topLevel) return Object.entries(value);
   if (subresource === 'status') return value['status'] === undefined ? [] : [['status', value['status']]];
-  return Object.entries(value).flatMap(([key, child]): [string, unknown][] => {
-    if (key === 'apiVersion' || key === 'kind' || key === 'status') return [];
-    if (key === 'metadata') return [[key, Object.fromEntries(Object.entries(isPlainObject(child) ? child : {}).filter(([k]) => !SERVER_FIELDS.has(k)))]];
-    return [[key, child]];
-  });
+  const out: [string, unknown][] = [];
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || key === 'apiVersion' || key === 'kind' || key === 'status') continue;
+    out.push([key, key === 'metadata' ? clientMetadata(value[key]) : value[key]]);
+  }
+  return out;
+}
+
+/** metadata without the fields the server owns. */
+function clientMetadata(metadata: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isPlainObject(metadata)) return out;
+  for (const key in metadata) {
+    if (!Object.hasOwn(metadata, key) || SERVER_FIELDS.has(key)) continue;
+    // A data property even for "__proto__", as Object.fromEntries would make it.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: metadata[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = metadata[key];
+  }
+  return out;
 }
 
 /** Fields set in `next` that differ from `prev` (all of them when `prev` is absent). */
 export function changedFields(prev: unknown, next: unknown, topLevel = true, subresource?: string): FieldSet {
   const out: FieldSet = {};
   if (!isPlainObject(next)) return out;
-  const before = isPlainObject(prev) ? prev : {};
+  const before = isPlainObject(prev) ? prev : NOTHING;
   for (const [key, child] of entries(next, topLevel, subresource)) {
-    const old = topLevel && key === 'metadata' ? Object.fromEntries(entries(before, true, undefined))['metadata'] : before[key];
-    if (isDeepStrictEqual(old, child)) continue;
+    const old = topLevel && key === 'metadata' ? (Object.hasOwn(before, 'metadata') ? clientMetadata(before['metadata']) : undefined) : before[key];
+    // Nothing equals a missing field but another missing one: no deep comparison needed then.
+    if (old === undefined ? child === undefined : isDeepStrictEqual(old, child)) continue;
     if (isNamedList(child)) {
-      const oldItems = new Map((Array.isArray(old) ? old : []).filter(isPlainObject).map((item) => [item['name'], item]));
+      const oldItems = Array.isArray(old) ? new Map(old.filter(isPlainObject).map((item) => [item['name'], item])) : undefined;
       const list: FieldSet = {};
       for (const item of child) {
-        const oldItem = oldItems.get(item['name']);
-        if (isDeepStrictEqual(oldItem, item)) continue;
-        list[`k:${JSON.stringify({ name: item['name'] })}`] = { ...(oldItem ? {} : { '.': {} }), ...changedFields(oldItem, item, false) };
+        const oldItem = oldItems?.get(item['name']);
+        if (oldItem !== undefined && isDeepStrictEqual(oldItem, item)) continue;
+        const fields = changedFields(oldItem, item, false);
+        list[`k:${JSON.stringify({ name: item['name'] })}`] = oldItem ? fields : { '.': {}, ...fields };
       }
       out[`f:${key}`] = list;
-    } else if (isPlainObject(child) && Object.keys(child).length > 0) {
-      out[`f:${key}`] = { ...(isPlainObject(old) ? {} : { '.': {} }), ...changedFields(old, child, false) };
+    } else if (isPlainObject(child) && hasKeys(child)) {
+      const fields = changedFields(old, child, false);
+      out[`f:${key}`] = isPlainObject(old) ? fields : { '.': {}, ...fields };
     } else {
       out[`f:${key}`] = {};
     }
   }
   return out;
+}
+
+function hasKeys(object: Record<string, unknown>): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
 
 function union(a: FieldSet, b: FieldSet): FieldSet {

@@ -47,9 +47,19 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The current second, formatted (see timestamp). */
+const now = { second: Number.NaN, text: '' };
+
 /** RFC 3339 with second precision in UTC, as Kubernetes writes timestamps. */
-export function timestamp(date: Date = new Date()): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
+export function timestamp(date?: Date): string {
+  if (date) return `${date.toISOString().slice(0, 19)}Z`;
+  // "Now" is formatted once per second: every write stamps one or two of these.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== now.second) {
+    now.second = second;
+    now.text = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+  }
+  return now.text;
 }
 
 export function deepClone<T>(value: T): T {

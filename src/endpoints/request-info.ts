@@ -33,7 +33,7 @@ const METHOD_VERBS: Record<string, RequestVerb> = { POST: 'create', PUT: 'update
 export function parseRequestInfo(method: string, url: string): RequestInfo {
   const queryAt = url.indexOf('?');
   const path = queryAt >= 0 ? url.slice(0, queryAt) : url;
-  const query = new URLSearchParams(queryAt >= 0 ? url.slice(queryAt + 1) : '');
+  const query = queryAt >= 0 ? new URLSearchParams(url.slice(queryAt + 1)) : undefined;
   const nonResource: NonResourceRequestInfo = { isResourceRequest: false, path, verb: method.toLowerCase() };
   let parts = path.split('/').filter((p) => p.length > 0).map(safeDecode);
   if (parts.some((p) => p === undefined)) return nonResource;
@@ -66,7 +66,7 @@ export function parseRequestInfo(method: string, url: string): RequestInfo {
   }
   const [resource, name, subresource, ...rest] = parts as string[];
   if (!resource) return nonResource;
-  const watchParam = query.get('watch');
+  const watchParam = query?.get('watch');
   const isWatch = legacyWatch || watchParam === 'true' || watchParam === '1';
   if (name === undefined) {
     if (verb === 'get') verb = isWatch ? 'watch' : 'list';
@@ -78,6 +78,7 @@ export function parseRequestInfo(method: string, url: string): RequestInfo {
 }
 
 function safeDecode(segment: string): string | undefined {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

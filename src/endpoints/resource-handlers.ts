@@ -12,7 +12,7 @@ import { applyStrategicMergePatch, builtinPatchSchema } from '../api/strategic-m
 import { serverSideApply } from '../api/server-side-apply.js';
 import { formatLabelSelector, labelSelectorFromObject } from '../api/label-selector.js';
 import type { ObjectStore, WriteOptions } from '../registry/object-store.js';
-import { mapStorageError } from '../registry/object-store.js';
+import { createdJson, mapStorageError } from '../registry/object-store.js';
 import { isStorageError } from '../../storage/errors.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import { groupVersion, keyPrefix } from '../registry/resource.js';
@@ -140,7 +140,8 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
         if (review) return { code: 201, body: await review(body, ctx), warnings };
         const options = writeOptions(ctx, def, req, warnings);
         const object = await ctx.objects.create(def, namespace, intoStorage(ctx, view, body, undefined, options.fieldValidation, warnings), options);
-        return { code: 201, body: view.out(object), warnings };
+        // At the storage version the answer is the stored JSON plus its resourceVersion, not a second serialization.
+        return { code: 201, body: (view.isStorage ? createdJson(object) : undefined) ?? view.out(object), warnings };
       }
       case 'update':
         return { code: 200, body: await update(ctx, def, view, req, namespace, warnings), warnings };

@@ -244,7 +244,10 @@ function walkUnknown(value: unknown, schema: SchemaObject | undefined, path: str
   if (!schema || value === null || value === undefined) return;
   if (Array.isArray(value)) {
     const items = resolveSchema(schema.items, schemas);
-    if (items) value.forEach((item, index) => walkUnknown(item, items, `${path}[${index}]`, false, schemas, found));
+    if (!items) return;
+    value.forEach((item, index) => {
+      if (typeof item === 'object' && item !== null) walkUnknown(item, items, `${path}[${index}]`, false, schemas, found);
+    });
     return;
   }
   if (!isRecord(value)) return;
@@ -255,9 +258,10 @@ function walkUnknown(value: unknown, schema: SchemaObject | undefined, path: str
   for (const [key, child] of Object.entries(value)) {
     const property = properties?.[key];
     if (property) {
-      walkUnknown(child, resolveSchema(property, schemas), path ? `${path}.${key}` : key, false, schemas, found);
+      // Only objects and arrays can hold unknown fields: a scalar's path is never needed.
+      if (typeof child === 'object' && child !== null) walkUnknown(child, resolveSchema(property, schemas), path ? `${path}.${key}` : key, false, schemas, found);
     } else if (additional) {
-      walkUnknown(child, additional, `${path}[${key}]`, false, schemas, found);
+      if (typeof child === 'object' && child !== null) walkUnknown(child, additional, `${path}[${key}]`, false, schemas, found);
     } else if (preserve || !properties || (atRoot && ALWAYS_KNOWN_AT_ROOT.has(key)) || (embedded && EMBEDDED_KNOWN.has(key))) {
       continue; // free-form object, preserved subtree, or always-known field
     } else {
@@ -273,12 +277,32 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A copy without null-valued object fields (Go's decoder treats them as absent); array items are kept. */
+/**
+ * The value without null-valued object fields (Go's decoder treats them as absent); array items are
+ * kept. Most objects have none: then the value itself, uncopied (validation only reads it).
+ */
 function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
+  return needsCleaning(value) ? copyWithoutNulls(value) : value;
+}
+
+/** Whether copyWithoutNulls would make something different: a null field, or a "__proto__" key (which it drops). */
+function needsCleaning(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(needsCleaning);
+  if (!isRecord(value)) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = value[key];
+    if (child === null || key === '__proto__' || needsCleaning(child)) return true;
+  }
+  return false;
+}
+
+/** A copy without null-valued object fields; array items are kept. */
+function copyWithoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyWithoutNulls);
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) if (child !== null) out[key] = withoutNulls(child);
+  for (const [key, child] of Object.entries(value)) if (child !== null) out[key] = copyWithoutNulls(child);
   return out;
 }
 

@@ -10,7 +10,7 @@ import { generateName, validateName } from '../api/names.js';
 import { recordUpdate } from '../api/managed-fields.js';
 import { CacheHub } from '../watchcache/cache-hub.js';
 import type { WatchCache } from '../watchcache/watch-cache.js';
-import { decodeObject, encodeObject, readAll } from './codec.js';
+import { EncodedNewObject, decodeObject, encodeObject, readAll } from './codec.js';
 import { groupVersion, keyPrefix, objectKey } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { strategyFor } from './strategies/index.js';
@@ -40,6 +40,18 @@ export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 const MAX_UPDATE_ATTEMPTS = 32;
+
+/** Objects create() returned, with their JSON made from the stored text (see createdJson). */
+const createdJsonOf = new WeakMap<KubeObject, string>();
+
+/**
+ * The JSON of an object ObjectStore.create just returned, as JSON.stringify would write it but made
+ * from the stored encoding, so answering a create serializes the object once; undefined for any
+ * other object. Ask before changing the object: the text is not updated.
+ */
+export function createdJson(object: KubeObject): string | undefined {
+  return createdJsonOf.get(object);
+}
 
 /** What a write decides after reading the current object; `result` shapes what was stored. */
 type Step<T> =
@@ -167,7 +179,8 @@ export class ObjectStore {
       const resolved = namespace ?? meta.namespace;
       if (!resolved) throw errors.badRequest('a namespace must be specified for a namespaced resource');
       meta.namespace = resolved;
-      await this.checkNamespaceAcceptsContent(resolved, def, meta.name);
+      const reading = this.checkNamespaceAcceptsContent(resolved, def, meta.name);
+      if (reading) await reading;
     } else {
       delete meta.namespace;
     }
@@ -198,8 +211,11 @@ export class ObjectStore {
         return object;
       }
       try {
-        const { revision } = await this.store.create(objectKey(def, meta.namespace, meta.name as string), encodeObject(object));
-        return { ...object, metadata: { ...meta, resourceVersion: String(revision) } };
+        const encoded = new EncodedNewObject(object);
+        const { revision } = await this.store.create(objectKey(def, meta.namespace, meta.name as string), encoded.bytes);
+        const stored: KubeObject = { ...object, metadata: { ...meta, resourceVersion: String(revision) } };
+        createdJsonOf.set(stored, encoded.withResourceVersion(String(revision)));
+        return stored;
       } catch (err) {
         if (!isStorageError(err, 'AlreadyExists')) throw mapStorageError(err, def, meta.name);
         if (explicitName || attempt + 1 >= GENERATE_NAME_ATTEMPTS) throw errors.alreadyExists(target(def, meta.name));
@@ -371,20 +387,29 @@ export class ObjectStore {
     throw mapStorageError(err, def, name);
   }
 
-  /** Namespaced objects need their namespace, and a terminating namespace takes nothing new. */
-  private async checkNamespaceAcceptsContent(namespace: string, def: ResourceDefinition, name: string | undefined): Promise<void> {
-    // The namespaces cache answers almost always; a namespace it has not seen yet (created a moment
-    // ago) is read from the store.
+  /**
+   * Namespaced objects need their namespace, and a terminating namespace takes nothing new. The
+   * namespaces cache answers almost always, synchronously; a namespace it has not seen yet (created
+   * a moment ago) is read from the store, and then the check is the promise returned.
+   */
+  private checkNamespaceAcceptsContent(namespace: string, def: ResourceDefinition, name: string | undefined): Promise<void> | undefined {
     const key = `/registry/core/namespaces/${namespace}`;
-    let ns = this.namespaces?.get(key);
-    if (!ns) {
-      const kv = await this.store.get(key);
+    const cached = this.namespaces?.get(key);
+    if (cached) {
+      acceptsContent(cached, namespace, def, name);
+      return undefined;
+    }
+    return this.store.get(key).then((kv) => {
       if (!kv) throw errors.notFound({ resource: 'namespaces', group: '', name: namespace });
-      ns = decodeObject(kv);
-    }
-    if (ns.metadata.deletionTimestamp) {
-      throw errors.forbidden(`${def.plural}${def.group ? `.${def.group}` : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, target(def, name));
-    }
+      acceptsContent(decodeObject(kv), namespace, def, name);
+    });
+  }
+}
+
+/** Throws when the namespace is terminating: it takes no new content. */
+function acceptsContent(ns: KubeObject, namespace: string, def: ResourceDefinition, name: string | undefined): void {
+  if (ns.metadata.deletionTimestamp) {
+    throw errors.forbidden(`${def.plural}${def.group ? `.${def.group}` : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, target(def, name));
   }
 }
 

@@ -24,7 +24,18 @@ export function storageVersion(def: ResourceDefinition): string {
   return def.versions[0] as string;
 }
 
+/** Views by definition and version: every request needs one, and they never change. */
+const views = new WeakMap<ResourceDefinition, Map<string, VersionView>>();
+
 export function versionView(def: ResourceDefinition, version: string): VersionView {
+  let byVersion = views.get(def);
+  if (!byVersion) views.set(def, (byVersion = new Map()));
+  let view = byVersion.get(version);
+  if (!view) byVersion.set(version, (view = makeView(def, version)));
+  return view;
+}
+
+function makeView(def: ResourceDefinition, version: string): VersionView {
   const storage = storageVersion(def);
   const apiVersion = groupVersion(def.group, version);
   if (version === storage) {

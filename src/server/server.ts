@@ -1,5 +1,5 @@
 import Fastify, { LogController } from 'fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../../storage/types.js';
 import { ApiError, errors } from '../api/status.js';
@@ -21,10 +21,12 @@ import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupL
 import { aggregatedDiscoveryVersion } from '../endpoints/negotiation.js';
 import { openApiV2Document, openApiV3Document, openApiV3Index } from '../openapi/documents.js';
 import { ServerMetrics } from '../metrics/metrics.js';
+import type { CounterSeries, HistogramSeries } from '../metrics/bound-series.js';
 import type { Pki } from './pki.js';
 import { serverVersion } from './version.js';
 import { bootstrapNamespaces } from './bootstrap.js';
 import { CrdServing } from '../registry/crd/crd-serving.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 
 /** Everything `flotilla serve` needs to answer requests. */
 export interface ServerOptions {
@@ -52,10 +54,12 @@ export interface ApiExtension {
 
 /** HTTPS with optional client certificates (verified against our CA; anonymous ones get 401 later). */
 function createApp(options: ServerOptions) {
+  const logger: FastifyBaseLogger = options.logger;
   return Fastify({
-    loggerInstance: options.logger,
+    loggerInstance: logger,
     // Per-request log lines would dominate the log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     https: { key: options.pki.servingKeyPem, cert: options.pki.servingCertPem, ca: options.pki.caCertPem, requestCert: true, rejectUnauthorized: false },
     return503OnClosing: true,
@@ -171,7 +175,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     // A resource (or group) we don't know may belong to a CRD written a moment ago.
     if (!info.isResourceRequest || !registry.find(info.group, info.version, info.resource)) await crds.caughtUp();
     if (!info.isResourceRequest) return discoveryDocument(info.path);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const queryAt = req.url.indexOf('?');
     const request: ResourceRequest = {
       info,
@@ -184,7 +188,8 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     let code = 500;
     try {
       if (info.verb === 'watch') {
-        const plan = planWatch(ctx, request, { req: req.raw, res: reply.raw }, (def) => metrics.watchEvents.inc({ group: def.group, version: info.version, resource: def.plural }));
+        let events: CounterSeries | undefined; // one resource per watch: its series is looked up once
+        const plan = planWatch(ctx, request, { req: req.raw, res: reply.raw }, (def) => (events ??= metrics.watchEvents.labels({ group: def.group, version: info.version, resource: def.plural })).inc());
         reply.hijack();
         code = 200;
         await plan.start();
@@ -211,21 +216,20 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     return doc;
   }
 
-  // prom-client hashes label sets on every call; the children of each label set are kept instead.
-  const requestCounters = new Map<string, { inc(): void }>();
-  const durationHistograms = new Map<string, { observe(value: number): void }>();
-  function observe(info: ResourceRequestInfo, code: number, started: bigint): void {
+  // Each label set's series is found once by a string key; its labels are only built then.
+  const requestCounters = new Map<string, CounterSeries>();
+  const durationHistograms = new Map<string, HistogramSeries>();
+  function observe(info: ResourceRequestInfo, code: number, started: number): void {
     const scope = info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster';
     const key = `${info.verb}|${info.group}|${info.version}|${info.resource}|${info.subresource ?? ''}|${scope}`;
-    const labels = { verb: verbLabel(info.verb), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource ?? '', scope };
     const counterKey = `${key}|${code}`;
     let counter = requestCounters.get(counterKey);
-    if (!counter) requestCounters.set(counterKey, (counter = metrics.requests.labels({ ...labels, code: String(code) })));
+    if (!counter) requestCounters.set(counterKey, (counter = metrics.requests.labels({ ...requestLabels(info, scope), code: String(code) })));
     counter.inc();
     if (info.verb === 'watch') return;
     let histogram = durationHistograms.get(key);
-    if (!histogram) durationHistograms.set(key, (histogram = metrics.requestDuration.labels(labels)));
-    histogram.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (!histogram) durationHistograms.set(key, (histogram = metrics.requestDuration.labels(requestLabels(info, scope))));
+    histogram.observe((performance.now() - started) / 1000);
   }
 
   objects.watchNamespaces(registry.find('', 'v1', 'namespaces') as ResourceDefinition);
@@ -233,6 +237,11 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   await crds.start();
   app.addHook('onClose', async () => crds.stop());
   return { app, registry, objects, metrics, stopAccepting: () => { ready = false; }, setReady: (value) => { ready = value; } };
+}
+
+/** The labels of apiserver_request_total (less `code`) and apiserver_request_duration_seconds. */
+function requestLabels(info: ResourceRequestInfo, scope: string) {
+  return { verb: verbLabel(info.verb), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource ?? '', scope };
 }
 
 /** kube's verb label: LIST, GET, WATCH, POST, PUT, PATCH, DELETE, DELETECOLLECTION… */
