@@ -138,6 +138,8 @@ export interface DiscoveredResource {
   readonly kind: string;
   readonly namespaced: boolean;
   readonly verbs: readonly string[];
+  /** Its subresources as discovery lists them ("status", "scale"…). */
+  readonly subresources: readonly string[];
 }
 
 export interface DiscoveryResult {
@@ -354,8 +356,14 @@ export class HttpClient implements ApiClient {
     );
     for (const entry of lists) {
       if (!entry || !isPlainObject(entry.list) || !Array.isArray(entry.list['resources'])) continue;
-      for (const r of entry.list['resources'] as unknown[]) {
-        if (!isPlainObject(r) || typeof r['name'] !== 'string' || r['name'].includes('/')) continue;
+      const listed = (entry.list['resources'] as unknown[]).filter((r): r is Record<string, unknown> & { name: string } => isPlainObject(r) && typeof r['name'] === 'string');
+      const subresources = new Map<string, string[]>();
+      for (const r of listed) {
+        const slash = r.name.indexOf('/');
+        if (slash > 0) subresources.set(r.name.slice(0, slash), [...(subresources.get(r.name.slice(0, slash)) ?? []), r.name.slice(slash + 1)]);
+      }
+      for (const r of listed) {
+        if (r['name'].includes('/')) continue;
         resources.push({
           group: entry.group,
           version: entry.version,
@@ -363,6 +371,7 @@ export class HttpClient implements ApiClient {
           kind: typeof r['kind'] === 'string' ? r['kind'] : '',
           namespaced: r['namespaced'] === true,
           verbs: Array.isArray(r['verbs']) ? (r['verbs'] as unknown[]).filter((v): v is string => typeof v === 'string') : [],
+          subresources: subresources.get(r['name']) ?? [],
         });
       }
     }

@@ -7,6 +7,7 @@ import { isApiError, resourcePath } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { WorkQueue } from '../client/work-queue.js';
 import type { ReconcileResult } from '../client/work-queue.js';
+import { executionNamespace } from '../karmada/names.js';
 
 /**
  * Karmada's cluster controller (karmada-api.md §3.1, §4.6), for the control plane's Clusters:
@@ -23,7 +24,6 @@ import type { ReconcileResult } from '../client/work-queue.js';
  * cluster before the finalizer goes (that comes with the scheduler).
  */
 export const CLUSTER_CONTROLLER_FINALIZER = 'karmada.io/cluster-controller';
-export const EXECUTION_NAMESPACE_PREFIX = 'karmada-es-';
 export const KARMADA_SYSTEM_LABEL = 'karmada.io/system';
 export const TAINT_CLUSTER_NOT_READY = 'cluster.karmada.io/not-ready';
 export const TAINT_CLUSTER_UNREACHABLE = 'cluster.karmada.io/unreachable';
@@ -32,10 +32,6 @@ export const CLUSTERS = { group: 'cluster.karmada.io', version: 'v1alpha1', reso
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' } as const;
 const WORKS = { group: 'work.karmada.io', version: 'v1alpha1', resource: 'works' } as const;
 
-/** `karmada-es-<cluster>`: where the cluster's Works live. */
-export function executionNamespace(cluster: string): string {
-  return `${EXECUTION_NAMESPACE_PREFIX}${cluster}`;
-}
 
 export interface Taint {
   key: string;
