@@ -19,7 +19,8 @@ interface ServeFlags {
   tlsSan: string[];
   kubeconfigOut?: string;
   logLevel: string;
-  controllers: boolean;
+  /** false with --no-controllers; a list with --controllers. */
+  controllers: boolean | string[];
   clusterStatusUpdateFrequency?: number;
   clusterFailureThreshold?: number;
   clusterSuccessThreshold?: number;
@@ -55,7 +56,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--tls-san <names>', 'extra DNS names / IPs for the serving certificate (repeatable)').default([]).argParser(collect))
     .addOption(new Option('--kubeconfig-out <file>', 'where to write the admin kubeconfig (default <data-dir>/admin.kubeconfig)'))
     .addOption(new Option('--log-level <level>', 'log level').default('info').env('FLOTILLA_LOG_LEVEL'))
-    .addOption(new Option('--no-controllers', 'do not run the garbage collector and namespace controller in this process'))
+    .addOption(new Option('--controllers <names>', 'controllers to run, comma-separated: * for all, name to enable, -name to disable (e.g. *,-namespace-sync; default *)').argParser((value: string, previous: unknown) => collect(value, Array.isArray(previous) ? (previous as string[]) : [])))
+    .addOption(new Option('--no-controllers', 'run no controllers in this process (API server only)'))
     .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
     .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
     .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
@@ -71,7 +73,8 @@ export function serveCommand(): Command {
         renewDeadlineMs: flags.leaderElectRenewDeadline,
         retryPeriodMs: flags.leaderElectRetryPeriod,
       };
-      if (leaderElection.enabled && flags.controllers && leaderElectionTimingError(leaderElection)) {
+      const runControllers = flags.controllers !== false;
+      if (leaderElection.enabled && runControllers && leaderElectionTimingError(leaderElection)) {
         const s = (ms: number) => `${ms / 1000}s`;
         const problem = leaderElection.renewDeadlineMs >= leaderElection.leaseDurationMs
           ? `--leader-elect-renew-deadline (${s(leaderElection.renewDeadlineMs)}) must be shorter than --leader-elect-lease-duration (${s(leaderElection.leaseDurationMs)})`
@@ -86,8 +89,9 @@ export function serveCommand(): Command {
         port: Number(flags.securePort),
         tlsSans: flags.tlsSan,
         ...(flags.kubeconfigOut !== undefined ? { kubeconfigOut: flags.kubeconfigOut } : {}),
-        controllers: flags.controllers,
+        controllers: runControllers,
         controllerOptions: {
+          ...(Array.isArray(flags.controllers) ? { enabledControllers: flags.controllers } : {}),
           ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
           ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
           ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),

@@ -35,6 +35,44 @@ export interface ControllerLoopOptions<K> {
   readonly expectedError?: (err: unknown) => boolean;
   /** Keys are printed in logs as this field; default 'key'. */
   readonly keyField?: string;
+  /** Informers shared with the manager's other controllers (one list+watch and one cache per path). */
+  readonly sharedInformers?: SharedInformers;
+}
+
+/**
+ * One informer per (path, options) for every controller of a manager (client-go's shared informer
+ * factory): a dozen controllers watching Works cost one watch and one cache. Handlers are added per
+ * controller; the factory starts an informer on first use and stops them all on stop().
+ */
+export class SharedInformers {
+  private readonly client: ApiClient;
+  private readonly logger: Logger;
+  private readonly resyncPeriodMs: number;
+  private readonly informers = new Map<string, Informer>();
+  private readonly abort = new AbortController();
+
+  constructor(options: { client: ApiClient; logger: Logger; resyncPeriodMs?: number }) {
+    this.client = options.client;
+    this.logger = options.logger;
+    this.resyncPeriodMs = options.resyncPeriodMs ?? 300_000;
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  /** The shared informer of `path` with these options (not started: the first controller to start starts it). */
+  informer(path: string, options: Omit<InformerOptions, 'signal' | 'logger'> = {}): Informer {
+    const key = JSON.stringify([path, options.labelSelector ?? '', options.fieldSelector ?? '', options.metadataOnly === true]);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.client, path, { resyncPeriodMs: this.resyncPeriodMs, ...options, signal: this.abort.signal, logger: this.logger });
+      this.informers.set(key, informer);
+    }
+    return informer;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
 }
 
 /**
@@ -51,6 +89,8 @@ export class ControllerLoop<K = string> implements Controller {
   private readonly options: ControllerLoopOptions<K>;
   private readonly abort = new AbortController();
   private readonly informers: Informer[] = [];
+  /** Informers this loop made and stops (shared ones are the factory's). */
+  private readonly owned = new Set<Informer>();
   private readonly stopHooks: (() => void | Promise<void>)[] = [];
   private workers: Promise<void> = Promise.resolve();
   private started = false;
@@ -71,22 +111,33 @@ export class ControllerLoop<K = string> implements Controller {
     return this.abort.signal.aborted;
   }
 
-  /** A new informer on the control plane's `path`, started and stopped with the controller. */
+  /**
+   * An informer on the control plane's `path`, started with the controller: the manager's shared one
+   * when there is a factory (add handlers to it, never stop it), else one of its own, stopped with it.
+   */
   informer(path: string, options: Omit<InformerOptions, 'signal' | 'logger'> = {}): Informer {
+    const shared = this.options.sharedInformers?.informer(path, options);
+    if (shared) {
+      this.informers.push(shared);
+      if (this.started) shared.start();
+      return shared;
+    }
     return this.addInformer(new Informer(this.options.client, path, { resyncPeriodMs: this.options.resyncPeriodMs ?? 300_000, ...options, signal: this.abort.signal, logger: this.options.logger }));
   }
 
-  /** Registers an informer made elsewhere (e.g. on a member cluster's client). */
+  /** Registers an informer made elsewhere (e.g. on a member cluster's client); the loop starts and stops it. */
   addInformer(informer: Informer): Informer {
     this.informers.push(informer);
+    this.owned.add(informer);
     if (this.started) informer.start();
     return informer;
   }
 
-  /** Forgets (and stops) an informer registered before. */
+  /** Forgets (and stops) an informer added with addInformer. */
   async removeInformer(informer: Informer): Promise<void> {
     const i = this.informers.indexOf(informer);
     if (i >= 0) this.informers.splice(i, 1);
+    this.owned.delete(informer);
     await informer.stop();
   }
 
@@ -120,7 +171,7 @@ export class ControllerLoop<K = string> implements Controller {
   async stop(): Promise<void> {
     this.abort.abort();
     this.queue.shutDown();
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all([...this.owned].map((i) => i.stop()));
     await this.workers;
     for (const hook of this.stopHooks) await hook();
   }

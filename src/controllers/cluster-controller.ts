@@ -7,6 +7,7 @@ import { isApiError, resourcePath } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { WorkQueue } from '../client/work-queue.js';
 import type { ReconcileResult } from '../client/work-queue.js';
+import { CLUSTERS, NAMESPACES, WORKS } from '../karmada/gvrs.js';
 import { executionNamespace } from '../karmada/names.js';
 
 /**
@@ -28,9 +29,7 @@ export const KARMADA_SYSTEM_LABEL = 'karmada.io/system';
 export const TAINT_CLUSTER_NOT_READY = 'cluster.karmada.io/not-ready';
 export const TAINT_CLUSTER_UNREACHABLE = 'cluster.karmada.io/unreachable';
 
-export const CLUSTERS = { group: 'cluster.karmada.io', version: 'v1alpha1', resource: 'clusters' } as const;
-const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' } as const;
-const WORKS = { group: 'work.karmada.io', version: 'v1alpha1', resource: 'works' } as const;
+export { CLUSTERS } from '../karmada/gvrs.js';
 
 
 export interface Taint {

@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
 import { HttpClient } from '../client/client.js';
+import { SharedInformers } from '../client/controller-loop.js';
+import type { Controller } from '../client/controller-loop.js';
+import { MemberConnections } from '../federation/member-connection.js';
+import { MemberInformers } from '../federation/member-informers.js';
+import { BindingController } from './binding-controller.js';
+import { BindingStatusController } from './binding-status.js';
+import { ExecutionController } from './execution-controller.js';
+import { NamespaceSyncController } from './namespace-sync.js';
+import { WorkStatusController } from './work-status.js';
 import { ClusterController } from './cluster-controller.js';
 import { ClusterStatusController } from './cluster-status.js';
 import { GarbageCollector } from './garbage-collector.js';
@@ -34,6 +43,19 @@ export interface ControllerManagerOptions {
   readonly clusterFailureThresholdMs?: number;
   /** Federation: how long a member must stay healthy before its Ready turns True again; default 30 s. */
   readonly clusterSuccessThresholdMs?: number;
+  /**
+   * Which controllers run, as kube-controller-manager's and Karmada's `--controllers`: `*` is every
+   * controller, `name` enables one, `-name` disables one (`*,-namespace-sync`). Default `*`.
+   */
+  readonly enabledControllers?: readonly string[];
+}
+
+/** kube-controller-manager's rule for `--controllers`: an explicit `-name` or `name` wins, then `*`. */
+export function controllerEnabled(name: string, enabled: readonly string[] | undefined): boolean {
+  if (enabled === undefined) return true;
+  if (enabled.includes(`-${name}`)) return false;
+  if (enabled.includes(name)) return true;
+  return enabled.includes('*');
 }
 
 export interface RunningControllers {
@@ -60,34 +82,51 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
   });
   const namespaces = new NamespaceController({ client, logger: options.logger.child({ controller: 'namespace' }) });
-  const controllers: { name: string; start(): void; waitForSync(timeoutMs?: number): Promise<boolean>; stop(): Promise<void> }[] = [
+  const controllers: Controller[] = [
     { name: 'garbage-collector', start: () => gc.start(), waitForSync: (t) => gc.waitForSync(t), stop: () => gc.stop() },
     { name: 'namespace', start: () => namespaces.start(), waitForSync: (t) => namespaces.waitForSync(t), stop: () => namespaces.stop() },
   ];
+  const shared = new SharedInformers({ client, logger: options.logger });
+  const connections = new MemberConnections({ client });
+  const memberInformers = new MemberInformers({ connections, logger: options.logger.child({ component: 'member-informers' }) });
   if (options.federation) {
-    const release = new PolicyClaimRelease({ client, logger: options.logger.child({ controller: 'policy-claim-release' }) });
-    controllers.push({ name: 'policy-claim-release', start: () => release.start(), waitForSync: (t) => release.waitForSync(t), stop: () => release.stop() });
+    const logger = (controller: string) => options.logger.child({ controller });
+    const release = new PolicyClaimRelease({ client, logger: logger('policy-claim-release') });
+    controllers.push(release);
     const detector = new ResourceDetector({
       client,
-      logger: options.logger.child({ controller: 'resource-detector' }),
+      logger: logger('resource-detector'),
       ...(options.rediscoveryMs !== undefined ? { rediscoveryMs: options.rediscoveryMs } : {}),
     });
     controllers.push({ name: 'resource-detector', start: () => detector.start(), waitForSync: (t) => detector.waitForSync(t), stop: () => detector.stop() });
-    const scheduler = new BindingScheduler({ client, logger: options.logger.child({ controller: 'scheduler' }) });
-    controllers.push({ name: 'scheduler', start: () => scheduler.start(), waitForSync: (t) => scheduler.waitForSync(t), stop: () => scheduler.stop() });
-    const clusters = new ClusterController({ client, logger: options.logger.child({ controller: 'cluster' }) });
+    const scheduler = new BindingScheduler({ client, logger: logger('scheduler') });
+    controllers.push(scheduler);
+    const clusters = new ClusterController({ client, logger: logger('cluster') });
     controllers.push({ name: 'cluster', start: () => clusters.start(), waitForSync: (t) => clusters.waitForSync(t), stop: () => clusters.stop() });
     const clusterStatus = new ClusterStatusController({
       client,
-      logger: options.logger.child({ controller: 'cluster-status' }),
+      logger: logger('cluster-status'),
+      connections,
       ...(options.clusterStatusUpdateFrequencyMs !== undefined ? { statusUpdateFrequencyMs: options.clusterStatusUpdateFrequencyMs } : {}),
       ...(options.clusterFailureThresholdMs !== undefined ? { failureThresholdMs: options.clusterFailureThresholdMs } : {}),
       ...(options.clusterSuccessThresholdMs !== undefined ? { successThresholdMs: options.clusterSuccessThresholdMs } : {}),
     });
     controllers.push({ name: 'cluster-status', start: () => clusterStatus.start(), waitForSync: (t) => clusterStatus.waitForSync(t), stop: () => clusterStatus.stop() });
+    controllers.push(
+      new BindingController({ client, logger: logger('binding'), sharedInformers: shared }),
+      new ExecutionController({ client, logger: logger('execution'), connections, memberInformers, sharedInformers: shared }),
+      new WorkStatusController({ client, logger: logger('work-status'), memberInformers, sharedInformers: shared }),
+      new BindingStatusController({ client, logger: logger('binding-status'), sharedInformers: shared }),
+      new NamespaceSyncController({ client, logger: logger('namespace-sync'), sharedInformers: shared }),
+    );
   }
+  const known = new Set(controllers.map((c) => c.name));
+  const unknown = (options.enabledControllers ?? []).map((n) => n.replace(/^-/, '')).filter((n) => n !== '*' && !known.has(n));
+  if (unknown.length > 0) options.logger.warn({ unknown, known: [...known] }, 'unknown controller names in --controllers');
+  const disabled = controllers.filter((c) => !controllerEnabled(c.name, options.enabledControllers));
+  for (const controller of disabled) controllers.splice(controllers.indexOf(controller), 1);
   for (const controller of controllers) controller.start();
-  options.logger.info({ server: options.server, controllers: controllers.map((c) => c.name) }, 'controllers started');
+  options.logger.info({ server: options.server, controllers: controllers.map((c) => c.name), disabled: disabled.map((c) => c.name) }, 'controllers started');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -98,6 +137,9 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     stop() {
       stopping ??= (async () => {
         await Promise.all(controllers.map((c) => c.stop()));
+        await memberInformers.stop();
+        await shared.stop();
+        connections.close();
         client.close();
       })();
       return stopping;

@@ -1,10 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient, DiscoveredResource } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/work-queue.js';
+import { ControllerLoop } from '../client/controller-loop.js';
+import type { Controller } from '../client/controller-loop.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { CPP_CLAIM, PP_CLAIM } from '../karmada/claims.js';
 import type { ClaimKind } from '../karmada/claims.js';
@@ -26,49 +25,38 @@ export interface PolicyClaimReleaseOptions {
   readonly discoveryTtlMs?: number;
 }
 
-export class PolicyClaimRelease {
+export class PolicyClaimRelease implements Controller {
+  readonly name = 'policy-claim-release';
   private readonly client: ApiClient;
   private readonly logger: Logger;
   private readonly options: PolicyClaimReleaseOptions;
-  private readonly queue = new WorkQueue<string>();
-  private readonly abort = new AbortController();
-  private readonly informers: Informer[];
+  private readonly loop: ControllerLoop<string>;
   private discovery: { at: number; result: Promise<DiscoveredResource[]> } | undefined;
-  private workers: Promise<void> = Promise.resolve();
 
   constructor(options: PolicyClaimReleaseOptions) {
     this.options = options;
     this.client = options.client;
     this.logger = options.logger;
-    setMaxListeners(0, this.abort.signal);
-    this.informers = (Object.keys(POLICY_KINDS) as ('pp' | 'cpp')[]).map((kind) => {
-      const informer = new Informer(this.client, resourcePath(POLICY_KINDS[kind].resource), { metadataOnly: true, resyncPeriodMs: 300_000, signal: this.abort.signal, logger: this.logger });
+    this.loop = new ControllerLoop<string>({ name: this.name, client: options.client, logger: options.logger, reconcile: (key) => this.reconcile(key), keyField: 'policy' });
+    for (const kind of Object.keys(POLICY_KINDS) as ('pp' | 'cpp')[]) {
       const enqueue = (policy: KubeObject): void => {
         const { deletionTimestamp, finalizers, namespace, name } = policy.metadata;
-        if (deletionTimestamp && name && (finalizers ?? []).includes(POLICY_KINDS[kind].finalizer)) this.queue.add(`${kind}/${namespace ?? ''}/${name}`);
+        if (deletionTimestamp && name && (finalizers ?? []).includes(POLICY_KINDS[kind].finalizer)) this.loop.queue.add(`${kind}/${namespace ?? ''}/${name}`);
       };
-      informer.addHandlers({ onAdd: enqueue, onUpdate: (_old, policy) => enqueue(policy) });
-      return informer;
-    });
+      this.loop.informer(resourcePath(POLICY_KINDS[kind].resource), { metadataOnly: true }).addHandlers({ onAdd: enqueue, onUpdate: (_old, policy) => enqueue(policy) });
+    }
   }
 
   start(): void {
-    for (const informer of this.informers) informer.start();
-    this.workers = this.queue.run(2, (key) => this.reconcile(key), (key, err) => {
-      this.logger.warn({ policy: key, err: err instanceof Error ? err.message : String(err) }, 'policy claim release: reconcile failed; will retry');
-    });
+    this.loop.start();
   }
 
-  async waitForSync(timeoutMs?: number): Promise<boolean> {
-    const synced = await Promise.all(this.informers.map((i) => i.waitForSync(timeoutMs)));
-    return synced.every(Boolean);
+  waitForSync(timeoutMs?: number): Promise<boolean> {
+    return this.loop.waitForSync(timeoutMs);
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    this.queue.shutDown();
-    await Promise.all(this.informers.map((i) => i.stop()));
-    await this.workers;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
@@ -77,7 +65,7 @@ export class PolicyClaimRelease {
     const path = resourcePath(kind.resource, namespace || undefined, name);
     let policy: KubeObject;
     try {
-      policy = await this.client.get(path, { signal: this.abort.signal });
+      policy = await this.client.get(path, { signal: this.loop.signal });
     } catch (err) {
       if (isApiError(err, 404)) return;
       throw err;
@@ -90,7 +78,7 @@ export class PolicyClaimRelease {
     await this.client.patch(path, 'json', [
       { op: 'test', path: '/metadata/finalizers', value: finalizers },
       { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== kind.finalizer) },
-    ], { signal: this.abort.signal }).catch((err: unknown) => {
+    ], { signal: this.loop.signal }).catch((err: unknown) => {
       if (!isApiError(err, 404)) throw err;
     });
     this.logger.info({ policy: key, released }, 'policy deleted: claims released');
@@ -103,14 +91,14 @@ export class PolicyClaimRelease {
     const unclaim = { metadata: { labels: { [kind.idLabel]: null }, annotations: Object.fromEntries(kind.annotations.map((a) => [a, null])) } };
     let released = 0;
     for (const resource of resources) {
-      const claimed = await this.client.list(resourcePath(resource), { labelSelector: `${kind.idLabel}=${id}`, metadataOnly: true, signal: this.abort.signal }).catch((err: unknown) => {
+      const claimed = await this.client.list(resourcePath(resource), { labelSelector: `${kind.idLabel}=${id}`, metadataOnly: true, signal: this.loop.signal }).catch((err: unknown) => {
         if (isApiError(err, 404) || isApiError(err, 405)) return { items: [] as KubeObject[] };
         throw err;
       });
       for (const object of claimed.items) {
         const { namespace, name } = object.metadata;
         if (!name) continue;
-        await this.client.patch(resourcePath(resource, resource.namespaced ? namespace : undefined, name), 'merge', unclaim, { signal: this.abort.signal }).then(
+        await this.client.patch(resourcePath(resource, resource.namespaced ? namespace : undefined, name), 'merge', unclaim, { signal: this.loop.signal }).then(
           () => released++,
           (err: unknown) => {
             if (!isApiError(err, 404)) throw err;
@@ -124,7 +112,7 @@ export class PolicyClaimRelease {
   private discover(): Promise<DiscoveredResource[]> {
     const ttl = this.options.discoveryTtlMs ?? 10_000;
     if (!this.discovery || Date.now() - this.discovery.at > ttl) {
-      const result = this.client.discover({ signal: this.abort.signal });
+      const result = this.client.discover({ signal: this.loop.signal });
       this.discovery = { at: Date.now(), result };
       result.catch(() => {
         if (this.discovery?.result === result) this.discovery = undefined;

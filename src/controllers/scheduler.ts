@@ -1,11 +1,12 @@
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
-import { isApiError, resourcePath } from '../client/client.js';
-import { Informer, objectKey } from '../client/informer.js';
-import { WorkQueue } from '../client/work-queue.js';
+import { resourcePath } from '../client/client.js';
+import { ControllerLoop } from '../client/controller-loop.js';
+import type { Controller } from '../client/controller-loop.js';
+import { objectKey } from '../client/informer.js';
+import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { CLAIM_KINDS, MANAGED_BY_LABEL } from '../karmada/claims.js';
 import { APPLIED_PLACEMENT_ANNOTATION, scheduleBinding, schedulingTrigger } from '../scheduler/index.js';
@@ -53,15 +54,13 @@ const statusOf = (binding: KubeObject): BindingStatus => (isPlainObject(binding[
 const scheduledCondition = (binding: KubeObject): Condition | undefined =>
   ((statusOf(binding).conditions ?? []) as readonly Condition[]).find((c) => c.type === SCHEDULED_CONDITION);
 
-export class BindingScheduler {
+export class BindingScheduler implements Controller {
+  readonly name = 'scheduler';
   private readonly client: ApiClient;
-  private readonly logger: Logger;
   private readonly options: BindingSchedulerOptions;
-  private readonly abort = new AbortController();
-  private readonly queue = new WorkQueue<string>({ qps: Infinity });
+  private readonly loop: ControllerLoop<string>;
   private readonly clusters: Informer;
   private readonly bindings: Record<BindingKind, Informer>;
-  private workers: Promise<void> = Promise.resolve();
   /** The generation whose status this scheduler last wrote, by binding key (the cache may lag behind it). */
   private readonly observedWritten = new Map<string, number>();
   /** Decisions made, writes done, and the last 100k decisions' algorithm times (ms), for `bench scheduler`. */
@@ -70,16 +69,24 @@ export class BindingScheduler {
   constructor(options: BindingSchedulerOptions) {
     this.options = options;
     this.client = options.client;
-    this.logger = options.logger;
-    setMaxListeners(0, this.abort.signal);
-    const informerOptions = { resyncPeriodMs: options.resyncPeriodMs ?? 300_000, signal: this.abort.signal, logger: this.logger };
-    this.clusters = new Informer(this.client, resourcePath(CLUSTERS), informerOptions).addHandlers({
+    this.loop = new ControllerLoop<string>({
+      name: this.name,
+      client: options.client,
+      logger: options.logger,
+      workers: options.workers ?? 4,
+      queue: { qps: Infinity },
+      resyncPeriodMs: options.resyncPeriodMs ?? 300_000,
+      reconcile: (key) => this.reconcile(key),
+      expectedError: (err) => err instanceof SchedulingFailed,
+      keyField: 'binding',
+    });
+    this.clusters = this.loop.informer(resourcePath(CLUSTERS)).addHandlers({
       onAdd: () => this.enqueueAll(() => true),
       onUpdate: (old, cluster) => this.clusterChanged(old, cluster),
       onDelete: () => this.enqueueAll(() => true),
     });
     const bindingInformer = (kind: BindingKind) =>
-      new Informer(this.client, resourcePath(BINDING_RESOURCES[kind]), informerOptions).addHandlers({
+      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
         onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
         onDelete: (binding) => this.observedWritten.delete(`${kind}|${objectKey(binding)}`),
@@ -87,33 +94,17 @@ export class BindingScheduler {
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
   }
 
-  private get informers(): Informer[] {
-    return [this.clusters, this.bindings.rb, this.bindings.crb];
-  }
-
-  /** Starts informers and workers; returns at once. Workers wait until the clusters have listed. */
+  /** Starts informers and workers; returns at once. Workers wait until clusters and bindings have listed. */
   start(): void {
-    for (const informer of this.informers) informer.start();
-    this.workers = (async () => {
-      const synced = await Promise.all(this.informers.map((i) => i.waitForSync(60_000)));
-      if (this.abort.signal.aborted) return;
-      if (!synced.every(Boolean)) this.logger.warn('scheduler: clusters or bindings not listed yet; starting anyway');
-      await this.queue.run(this.options.workers ?? 4, (key) => this.reconcile(key), (key, err) => {
-        if (this.abort.signal.aborted) return;
-        this.logger[isApiError(err, 409) || err instanceof SchedulingFailed ? 'debug' : 'warn']({ binding: key, err: err instanceof Error ? err.message : String(err) }, 'scheduler: will retry');
-      });
-    })();
+    this.loop.start();
   }
 
-  async waitForSync(timeoutMs = 30_000): Promise<boolean> {
-    return (await Promise.all(this.informers.map((i) => i.waitForSync(timeoutMs)))).every(Boolean);
+  waitForSync(timeoutMs = 30_000): Promise<boolean> {
+    return this.loop.waitForSync(timeoutMs);
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    this.queue.shutDown();
-    await Promise.all(this.informers.map((i) => i.stop()));
-    await this.workers;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Whether this scheduler decides for the binding. */
@@ -133,7 +124,7 @@ export class BindingScheduler {
     if (!this.responsibleFor(binding)) return;
     // Our own status writes do not change the generation; a resync (old === binding) looks again.
     if (old && old !== binding && old.metadata.generation === binding.metadata.generation && jsonEqual(old.metadata.labels, binding.metadata.labels) && jsonEqual(old.metadata.annotations, binding.metadata.annotations)) return;
-    this.queue.add(`${kind}|${objectKey(binding)}`);
+    this.loop.queue.add(`${kind}|${objectKey(binding)}`);
   }
 
   private clusterChanged(old: KubeObject, cluster: KubeObject): void {
@@ -153,7 +144,7 @@ export class BindingScheduler {
   private enqueueAll(which: (binding: KubeObject) => boolean): void {
     for (const kind of ['rb', 'crb'] as const) {
       for (const binding of this.bindings[kind].list()) {
-        if (this.responsibleFor(binding) && which(binding)) this.queue.add(`${kind}|${objectKey(binding)}`);
+        if (this.responsibleFor(binding) && which(binding)) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
       }
     }
   }
@@ -184,7 +175,7 @@ export class BindingScheduler {
     if (this.stats.algorithmMs.length < 100_000) this.stats.algorithmMs.push(performance.now() - started);
     const scheduled = await this.writeDecision(kind, binding, result, trigger.kind !== 'always', key);
     if (!result.scheduled) throw new SchedulingFailed(`${result.condition.reason}: ${result.condition.message}`);
-    this.logger.debug({ binding: key, trigger: trigger.kind, clusters: result.clusters, changed: scheduled }, 'scheduler: scheduled');
+    this.options.logger.debug({ binding: key, trigger: trigger.kind, clusters: result.clusters, changed: scheduled }, 'scheduler: scheduled');
   }
 
   /**
@@ -207,7 +198,7 @@ export class BindingScheduler {
       const updatedSpec = updated['spec'] as Record<string, unknown>;
       if (newClusters && newClusters.length > 0) updatedSpec['clusters'] = newClusters;
       else delete updatedSpec['clusters'];
-      current = await this.client.update(resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name), updated, { signal: this.abort.signal });
+      current = await this.client.update(resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name), updated, { signal: this.loop.signal });
       this.stats.specWrites++;
     }
     const previous = scheduledCondition(binding);
@@ -239,7 +230,7 @@ export class BindingScheduler {
       }
     }
     if (jsonEqual(status, statusOf(binding))) return;
-    await this.client.update(`${resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status }, { signal: this.abort.signal });
+    await this.client.update(`${resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status }, { signal: this.loop.signal });
     this.stats.statusWrites++;
   }
 }

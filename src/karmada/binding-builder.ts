@@ -17,13 +17,13 @@ import type { ReplicaInfo } from './replicas.js';
  * An existing binding is refreshed field by field; spec.clusters (the scheduler's), status and
  * anything else on it are kept.
  *
- * Karmada's detector also puts the binding controller's finalizer on new bindings; Flotilla adds it
- * once a binding controller exists to remove it (else deleting a template would leave its binding
- * stuck).
+ * New bindings carry the binding controller's finalizer, as Karmada's detector gives them: deleting a
+ * template (the garbage collector deletes its binding) then removes its Works before the binding goes.
  */
 export const BINDING_API_VERSION = 'work.karmada.io/v1alpha2';
-export const RESOURCE_BINDINGS = { group: 'work.karmada.io', version: 'v1alpha2', resource: 'resourcebindings' } as const;
-export const CLUSTER_RESOURCE_BINDINGS = { group: 'work.karmada.io', version: 'v1alpha2', resource: 'clusterresourcebindings' } as const;
+export { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from './gvrs.js';
+export const BINDING_CONTROLLER_FINALIZER = 'karmada.io/binding-controller';
+export const CLUSTER_RESOURCE_BINDING_CONTROLLER_FINALIZER = 'karmada.io/cluster-resource-binding-controller';
 
 /** Karmada's binding name for a template. */
 export function bindingName(kind: string, name: string): string {
@@ -84,6 +84,7 @@ export function newBinding(template: KubeObject, policyKind: PolicyKind, policy:
       ...(labels ? { labels } : {}),
       ...(annotations ? { annotations } : {}),
       ownerReferences: [ownerReference(template)],
+      finalizers: [where.kind === 'ResourceBinding' ? BINDING_CONTROLLER_FINALIZER : CLUSTER_RESOURCE_BINDING_CONTROLLER_FINALIZER],
     },
     spec: ownedSpec(template, policy, replicas, {}),
   };

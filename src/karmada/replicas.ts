@@ -74,3 +74,22 @@ function valueAt(object: unknown, path: string): unknown {
   }
   return value;
 }
+
+/**
+ * `group/version/kind` → the spec replicas path (`.spec.size`) of every custom resource version whose
+ * CRD declares a scale subresource: how replicas are read from and written to those templates.
+ */
+export function crdReplicaPaths(crds: readonly KubeObject[]): Map<string, string> {
+  const paths = new Map<string, string>();
+  for (const crd of crds) {
+    const spec = isPlainObject(crd['spec']) ? crd['spec'] : {};
+    const group = String(spec['group'] ?? '');
+    const kind = isPlainObject(spec['names']) ? String(spec['names']['kind'] ?? '') : '';
+    for (const version of Array.isArray(spec['versions']) ? spec['versions'] : []) {
+      if (!isPlainObject(version) || !isPlainObject(version['subresources']) || !isPlainObject(version['subresources']['scale'])) continue;
+      const path = version['subresources']['scale']['specReplicasPath'];
+      if (typeof path === 'string') paths.set(`${group}/${String(version['name'])}/${kind}`, path);
+    }
+  }
+  return paths;
+}

@@ -12,7 +12,7 @@ import { claimOf, claimPatch, CPP_CLAIM, hasClaim, PP_CLAIM } from '../../karmad
 import type { PolicyKind } from '../../karmada/claims.js';
 import { bindingLocation, CLUSTER_RESOURCE_BINDINGS, newBinding, refreshedBinding, RESOURCE_BINDINGS } from '../../karmada/binding-builder.js';
 import { bestPolicy, canPreempt, lazyActivation, policyMatch, resourceSelectors } from '../../karmada/policy-selection.js';
-import { interpretReplicas } from '../../karmada/replicas.js';
+import { crdReplicaPaths, interpretReplicas } from '../../karmada/replicas.js';
 import { changedOnlyByKarmada, DEFAULT_SKIPPED_NAMESPACES, dependentOverrides, isCandidateTemplate, isTemplateResource, specificationChanged } from './template-filter.js';
 
 /**
@@ -225,18 +225,7 @@ export class ResourceDetector {
   }
 
   private crdsChanged(): void {
-    const paths = new Map<string, string>();
-    for (const crd of this.crds.list()) {
-      const spec = isPlainObject(crd['spec']) ? crd['spec'] : {};
-      const group = String(spec['group'] ?? '');
-      const kind = isPlainObject(spec['names']) ? String(spec['names']['kind'] ?? '') : '';
-      for (const version of Array.isArray(spec['versions']) ? spec['versions'] : []) {
-        if (!isPlainObject(version) || !isPlainObject(version['subresources']) || !isPlainObject(version['subresources']['scale'])) continue;
-        const path = version['subresources']['scale']['specReplicasPath'];
-        if (typeof path === 'string') paths.set(`${group}/${String(version['name'])}/${kind}`, path);
-      }
-    }
-    this.replicaPaths = paths;
+    this.replicaPaths = crdReplicaPaths(this.crds.list());
     // A CRD served a moment ago: its kind becomes watchable now rather than at the next rediscovery.
     void this.templates.refresh();
   }

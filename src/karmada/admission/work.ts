@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../api/object.js';
 import { cause } from '../../api/status.js';
 import type { StatusCause } from '../../api/status.js';
 import { asArray, asObject, asString, ensureIdLabel, labelValue, requireString, spec } from './common.js';
@@ -92,6 +93,14 @@ function labelManifest(manifest: Obj, workId: string | undefined): void {
 function mutateWork(request: KarmadaAdmissionRequest): void {
   const { object } = request;
   ensureIdLabel(object, WORK_ID_LABEL);
+  prepareWorkManifests(object);
+}
+
+/**
+ * Prunes and labels a Work's manifests in place, as admission stores them (with the Work's id label,
+ * if it has one): a controller runs it on the Work it wants, to compare it with the stored one.
+ */
+export function prepareWorkManifests(object: KubeObject): void {
   const workId = labelValue(object, WORK_ID_LABEL);
   for (const item of asArray(asObject(spec(object)?.['workload'])?.['manifests'])) {
     const manifest = asObject(item);

@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import { jsonEqual } from '../api/merge-patch.js';
+import { isPlainObject, timestamp } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
+import type { ApiClient } from '../client/client.js';
+import { isApiError, resourcePath } from '../client/client.js';
+import { ControllerLoop } from '../client/controller-loop.js';
+import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { objectKey } from '../client/informer.js';
+import type { Informer } from '../client/informer.js';
+import { LabelIndex } from '../client/label-index.js';
+import { RestMapper } from '../client/rest-mapper.js';
+import { CLUSTER_RESOURCE_BINDING_ID_LABEL, RESOURCE_BINDING_ID_LABEL } from '../karmada/admission/binding.js';
+import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS, WORKS } from '../karmada/gvrs.js';
+import { aggregateTemplateStatus, aggregatedStatusItems, fullyAppliedCondition } from '../karmada/status-aggregation.js';
+import type { Condition } from './cluster-controller.js';
+import { upsertCondition } from './conditions.js';
+import { owningBindingKey } from './work-writer.js';
+
+/**
+ * Karmada's binding status controllers (karmada-api.md §2.5, §4.4): a binding's Works are gathered into
+ * `status.aggregatedStatus` (one item per cluster: applied or not and why, the reflected status and the
+ * health of the template's manifest) with the `FullyApplied` condition; then the items are summed onto
+ * the resource template's status subresource (src/karmada/status-aggregation.ts), so `kubectl get deploy`
+ * and `kubectl rollout status` against the control plane tell the truth about every member cluster.
+ * Each write happens only when something changed.
+ */
+type BindingKind = 'rb' | 'crb';
+const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
+const ID_LABELS = { rb: RESOURCE_BINDING_ID_LABEL, crb: CLUSTER_RESOURCE_BINDING_ID_LABEL } as const;
+
+export interface BindingStatusControllerOptions {
+  readonly client: ApiClient;
+  readonly logger: Logger;
+  readonly sharedInformers?: SharedInformers;
+  /** Concurrent reconciles; default 4. */
+  readonly workers?: number;
+}
+
+export class BindingStatusController implements Controller {
+  readonly name = 'binding-status';
+  private readonly loop: ControllerLoop<string>;
+  private readonly client: ApiClient;
+  private readonly mapper: RestMapper;
+  private readonly bindings: Record<BindingKind, Informer>;
+  private readonly worksByBinding: LabelIndex;
+  /** Binding and template status writes, for `bench propagation`. */
+  readonly stats = { bindingWrites: 0, templateWrites: 0 };
+
+  constructor(options: BindingStatusControllerOptions) {
+    this.client = options.client;
+    this.mapper = new RestMapper(options.client);
+    this.loop = new ControllerLoop<string>({
+      name: this.name,
+      client: options.client,
+      logger: options.logger,
+      workers: options.workers ?? 4,
+      queue: { qps: Infinity },
+      reconcile: (key) => this.reconcile(key),
+      keyField: 'binding',
+      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
+    });
+    const bindingInformer = (kind: BindingKind) =>
+      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+        onAdd: (binding) => this.loop.queue.add(`${kind}|${objectKey(binding)}`),
+        onUpdate: (old, binding) => {
+          if (old === binding || old.metadata.generation !== binding.metadata.generation) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+        },
+      });
+    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    const works = this.loop.informer(resourcePath(WORKS));
+    this.worksByBinding = new LabelIndex(works, [RESOURCE_BINDING_ID_LABEL, CLUSTER_RESOURCE_BINDING_ID_LABEL]);
+    const workChanged = (work: KubeObject) => {
+      const key = owningBindingKey(work);
+      if (key) this.loop.queue.add(key);
+    };
+    works.addHandlers({
+      onAdd: workChanged,
+      onUpdate: (old, work) => {
+        if (old === work || !jsonEqual(old['status'], work['status'])) workChanged(work);
+      },
+      onDelete: workChanged,
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  waitForSync(timeoutMs?: number): Promise<boolean> {
+    return this.loop.waitForSync(timeoutMs);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const bar = key.indexOf('|');
+    const kind = key.slice(0, bar) as BindingKind;
+    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    if (!binding || binding.metadata.deletionTimestamp) return;
+    const id = binding.metadata.labels?.[ID_LABELS[kind]];
+    if (!id) return;
+    const works = this.worksByBinding.get(id).filter((work) => !work.metadata.deletionTimestamp);
+    const items = aggregatedStatusItems(binding, works);
+    await this.writeBindingStatus(kind, binding, items);
+    if (items.length > 0) await this.writeTemplateStatus(binding, items);
+  }
+
+  private async writeBindingStatus(kind: BindingKind, binding: KubeObject, items: ReturnType<typeof aggregatedStatusItems>): Promise<void> {
+    const status = isPlainObject(binding['status']) ? binding['status'] : {};
+    const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Condition[];
+    const nextConditions = upsertCondition(conditions, fullyAppliedCondition(binding, items), timestamp());
+    const next: Record<string, unknown> = { ...status, conditions: nextConditions };
+    if (items.length > 0) next['aggregatedStatus'] = items;
+    else delete next['aggregatedStatus'];
+    if (nextConditions === conditions && jsonEqual(next['aggregatedStatus'], status['aggregatedStatus'])) return;
+    await this.client.update(`${resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status: next }, { signal: this.loop.signal });
+    this.stats.bindingWrites++;
+  }
+
+  private async writeTemplateStatus(binding: KubeObject, items: ReturnType<typeof aggregatedStatusItems>): Promise<void> {
+    const spec = isPlainObject(binding['spec']) ? binding['spec'] : {};
+    const resource = (isPlainObject(spec['resource']) ? spec['resource'] : {}) as { apiVersion?: string; kind?: string; namespace?: string; name?: string; uid?: string };
+    const mapping = await this.mapper.mapping(resource.apiVersion ?? '', resource.kind ?? '', this.loop.signal);
+    if (!mapping || !mapping.subresources.includes('status')) return;
+    const path = resourcePath(mapping, mapping.namespaced ? resource.namespace : undefined, resource.name ?? '');
+    let template: KubeObject;
+    try {
+      template = await this.client.get(path, { signal: this.loop.signal });
+    } catch (err) {
+      if (isApiError(err, 404)) return;
+      throw err;
+    }
+    if (resource.uid && template.metadata.uid !== resource.uid) return;
+    const status = aggregateTemplateStatus(template, items);
+    if (status === undefined || jsonEqual(status, template['status'])) return;
+    await this.client.update(`${path}/status`, { ...template, status }, { signal: this.loop.signal });
+    this.stats.templateWrites++;
+  }
+}
