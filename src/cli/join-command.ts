@@ -376,23 +376,6 @@ export async function unjoinCluster(options: UnjoinClusterOptions): Promise<void
     });
     log(`cluster ${name} deleted; its execution namespace ${executionNamespace(name)} is being cleaned up`);
 
-    // The credentials: the Secret the Cluster names, when it was made for it (owned by it, or named after it).
-    const ref = secretRefOf(cluster);
-    if (ref) {
-      const secretPath = resourcePath(SECRETS, ref.namespace, ref.name);
-      const secret = await controlPlane(plane.server, () => cp.get(secretPath)).catch((err: unknown) => {
-        if (isApiError(err, 404)) return undefined;
-        throw err;
-      });
-      const owned = secret && ((secret.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid) || ref.name === name);
-      if (secret && owned) {
-        await controlPlane(plane.server, () => cp.delete(secretPath, secret.metadata.uid ? { preconditions: { uid: secret.metadata.uid } } : {})).catch((err: unknown) => {
-          if (!isApiError(err, 404) && !isApiError(err, 409)) throw err;
-        });
-        log(`secret ${ref.namespace}/${ref.name} deleted`);
-      }
-    }
-
     if (options.wait) {
       const deadline = Date.now() + (typeof options.wait === 'number' ? options.wait : DEFAULT_UNJOIN_WAIT_MS);
       for (;;) {
@@ -410,6 +393,26 @@ export async function unjoinCluster(options: UnjoinClusterOptions): Promise<void
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+    // The credentials: the Secret the Cluster names, when it was made for it (owned by it, or named
+    // after it). The controllers need them until the Cluster is gone (the Works' objects are deleted
+    // in the member with them), so they go last: at once when waiting, else the garbage collector
+    // removes an owned Secret after the Cluster.
+    const ref = secretRefOf(cluster);
+    if (ref && options.wait) {
+      const secretPath = resourcePath(SECRETS, ref.namespace, ref.name);
+      const secret = await controlPlane(plane.server, () => cp.get(secretPath)).catch((err: unknown) => {
+        if (isApiError(err, 404)) return undefined;
+        throw err;
+      });
+      const owned = secret && ((secret.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid) || ref.name === name);
+      if (secret && owned) {
+        await controlPlane(plane.server, () => cp.delete(secretPath, secret.metadata.uid ? { preconditions: { uid: secret.metadata.uid } } : {})).catch((err: unknown) => {
+          if (!isApiError(err, 404) && !isApiError(err, 409)) throw err;
+        });
+        log(`secret ${ref.namespace}/${ref.name} deleted`);
+      }
+    }
+
     log(`cluster(${name}) is unjoined successfully`);
   } finally {
     cp.close();

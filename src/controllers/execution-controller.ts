@@ -261,7 +261,12 @@ export class ExecutionController implements Controller {
         // Unjoining a cluster that cannot be reached: nothing can be cleaned up there.
         if (!cluster.metadata.deletionTimestamp) return { requeueAfterMs: this.options.notReadyRetryMs ?? 5_000 };
       } else {
-        for (const manifest of manifestsOf(work)) await this.deleteInMember(cluster, manifest);
+        try {
+          for (const manifest of manifestsOf(work)) await this.deleteInMember(cluster, manifest);
+        } catch (err) {
+          // Unjoining a cluster whose credentials are already gone: nothing more can be done there.
+          if (!(err instanceof MemberConnectionError && cluster.metadata.deletionTimestamp)) throw err;
+        }
       }
     }
     await this.client.update(this.workPath(work), { ...work, metadata: { ...work.metadata, finalizers: (work.metadata.finalizers ?? []).filter((f) => f !== EXECUTION_CONTROLLER_FINALIZER) } }, { signal: this.loop.signal });
