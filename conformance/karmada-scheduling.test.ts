@@ -49,6 +49,8 @@ const fed: Federation = await startFederation({
     { name: 'member2', region: 'cn-north-1', labels: { location: 'cn' } },
     { name: 'member3', provider: 'huaweicloud', region: 'eu-west-1', labels: { location: 'eu' } },
   ],
+  // Scheduling only: Works are not applied (the guestbook case controls when member1 serves the CRD).
+  serveArgs: ['--controllers', '*,-execution,-work-status,-binding-status,-namespace-sync'],
 });
 t.teardown(async () => {
   await fed.stop();

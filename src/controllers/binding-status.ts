@@ -15,6 +15,7 @@ import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS, WORKS } from '../karmada/
 import { aggregateTemplateStatus, aggregatedStatusItems, fullyAppliedCondition } from '../karmada/status-aggregation.js';
 import type { Condition } from './cluster-controller.js';
 import { upsertCondition } from './conditions.js';
+import { bindingTargets, clustersKeptByEviction } from './binding-controller.js';
 import { owningBindingKey } from './work-writer.js';
 
 /**
@@ -102,6 +103,9 @@ export class BindingStatusController implements Controller {
     if (!binding || binding.metadata.deletionTimestamp) return;
     const id = binding.metadata.labels?.[ID_LABELS[kind]];
     if (!id) return;
+    // A binding with nowhere to go (not scheduled yet) has nothing to report (unless it reported before).
+    const reported = isPlainObject(binding['status']) && binding['status']['aggregatedStatus'] !== undefined;
+    if (bindingTargets(binding).size === 0 && clustersKeptByEviction(binding).size === 0 && !reported) return;
     const works = this.worksByBinding.get(id).filter((work) => !work.metadata.deletionTimestamp);
     const items = aggregatedStatusItems(binding, works);
     await this.writeBindingStatus(kind, binding, items);

@@ -36,6 +36,8 @@ const controllers = await startControllers({
   clusterStatusUpdateFrequencyMs: 200,
   clusterFailureThresholdMs: 600,
   clusterSuccessThresholdMs: 600,
+  // Scheduling only: Works are not applied and no status comes back (no binding status writes).
+  enabledControllers: ['*', '-execution', '-work-status', '-binding-status', '-namespace-sync'],
 });
 const REGIONS = { member1: 'us-east-1', member2: 'cn-north-1', member3: 'eu-west-1' } as const;
 const members: RunningMember[] = [];
