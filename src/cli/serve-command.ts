@@ -24,6 +24,10 @@ interface ServeFlags {
   clusterStatusUpdateFrequency?: number;
   clusterFailureThreshold?: number;
   clusterSuccessThreshold?: number;
+  enableFailover?: boolean;
+  failoverEvictionTimeout?: number;
+  gracefulEvictionTimeout?: number;
+  resourceEvictionRate?: number;
   leaderElect?: boolean;
   leaderElectLeaseDuration: number;
   leaderElectRenewDeadline: number;
@@ -34,6 +38,12 @@ const positiveDuration = (value: string): number => {
   const ms = parseDuration(value);
   if (ms <= 0) throw new InvalidArgumentError(`"${value}" must be a positive duration (examples: 500ms, 10s, 1m)`);
   return ms;
+};
+
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" must be a positive number`);
+  return n;
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -61,6 +71,10 @@ export function serveCommand(): Command {
     .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
     .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
     .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
+    .addOption(new Option('--enable-failover', 'taint clusters unhealthy for --failover-eviction-timeout with NoExecute, so that their workloads move to other clusters (off by default, as in Karmada)'))
+    .addOption(new Option('--failover-eviction-timeout <duration>', 'how long a cluster stays unhealthy before failover taints it NoExecute (default 5m)').argParser(positiveDuration))
+    .addOption(new Option('--graceful-eviction-timeout <duration>', 'how long an evicted cluster keeps its workloads while the new placement becomes healthy, unless the policy says (default 10m)').argParser(positiveDuration))
+    .addOption(new Option('--resource-eviction-rate <n>', 'NoExecute evictions per second (default 0.5)').argParser(positiveNumber))
     .addOption(new Option('--leader-elect [bool]', 'run the controllers only while holding the Lease karmada-system/flotilla-controller-manager, so that several servers can share one etcd (default: true with --etcd-servers; false on the embedded store, which one process owns)').argParser(parseBool))
     .addOption(new Option('--no-leader-elect', 'same as --leader-elect=false'))
     .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long other candidates wait after the leader\'s last renewal before taking the lease').default(15_000, '15s').argParser(positiveDuration))
@@ -95,6 +109,10 @@ export function serveCommand(): Command {
           ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
           ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
           ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),
+          ...(flags.enableFailover ? { enableFailover: true } : {}),
+          ...(flags.failoverEvictionTimeout !== undefined ? { failoverEvictionTimeoutMs: flags.failoverEvictionTimeout } : {}),
+          ...(flags.gracefulEvictionTimeout !== undefined ? { gracefulEvictionTimeoutMs: flags.gracefulEvictionTimeout } : {}),
+          ...(flags.resourceEvictionRate !== undefined ? { evictionRatePerSecond: flags.resourceEvictionRate } : {}),
         },
         leaderElection,
         logger,

@@ -25,6 +25,9 @@ interface UpFlags {
   clusterStatusUpdateFrequency?: number;
   clusterFailureThreshold?: number;
   clusterSuccessThreshold?: number;
+  enableFailover?: boolean;
+  failoverEvictionTimeout?: number;
+  gracefulEvictionTimeout?: number;
 }
 
 /** Where the quickstart's members live: provider, region, zone and a location label (used by Karmada's image-override sample). */
@@ -63,6 +66,9 @@ export function upCommand(): Command {
     .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
     .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
     .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
+    .addOption(new Option('--enable-failover', 'as `flotilla serve`: move workloads off clusters unhealthy for --failover-eviction-timeout'))
+    .addOption(new Option('--failover-eviction-timeout <duration>', 'how long a cluster stays unhealthy before failover taints it NoExecute (default 5m)').argParser(positiveDuration))
+    .addOption(new Option('--graceful-eviction-timeout <duration>', 'how long an evicted cluster keeps its workloads while the new placement becomes healthy (default 10m)').argParser(positiveDuration))
     .action(async (flags: UpFlags) => {
       const logger = createLogger({ level: flags.logLevel, destination: 2 });
       const dataDir = resolve(flags.dataDir);
@@ -85,6 +91,9 @@ export function upCommand(): Command {
             ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
             ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),
             ...(flags.clusterSuccessThreshold !== undefined ? { clusterSuccessThresholdMs: flags.clusterSuccessThreshold } : {}),
+            ...(flags.enableFailover ? { enableFailover: true } : {}),
+            ...(flags.failoverEvictionTimeout !== undefined ? { failoverEvictionTimeoutMs: flags.failoverEvictionTimeout } : {}),
+            ...(flags.gracefulEvictionTimeout !== undefined ? { gracefulEvictionTimeoutMs: flags.gracefulEvictionTimeout } : {}),
           },
           logger,
         });

@@ -63,7 +63,7 @@ function taintsOf(cluster: KubeObject): Taint[] {
 const sameTaint = (a: Taint, b: { key: string; effect: string }): boolean => a.key === b.key && a.effect === b.effect;
 
 /** Karmada's taint bookkeeping: add the missing ones (stamped now), drop the unwanted ones, keep order. */
-export function desiredTaints(cluster: KubeObject): Taint[] {
+export function desiredTaints(cluster: KubeObject, failover?: { evictionTimeoutMs: number; now?: number }): Taint[] {
   const ready = findCondition(cluster, 'Ready');
   const notReady = { key: TAINT_CLUSTER_NOT_READY, effect: 'NoSchedule' };
   const unreachable = { key: TAINT_CLUSTER_UNREACHABLE, effect: 'NoSchedule' };
@@ -89,6 +89,14 @@ export function desiredTaints(cluster: KubeObject): Taint[] {
     default:
       return taintsOf(cluster);
   }
+  // Failover: a cluster unhealthy for the eviction timeout also gets the NoExecute twin of its taint.
+  const noExecute = [{ key: TAINT_CLUSTER_NOT_READY, effect: 'NoExecute' }, { key: TAINT_CLUSTER_UNREACHABLE, effect: 'NoExecute' }];
+  if (failover) {
+    const unhealthyFor = ready?.lastTransitionTime ? (failover.now ?? Date.now()) - Date.parse(ready.lastTransitionTime) : 0;
+    const wanted = ready?.status === 'False' ? noExecute[0] : ready?.status === 'Unknown' ? noExecute[1] : undefined;
+    for (const taint of noExecute) if (taint !== wanted || unhealthyFor < failover.evictionTimeoutMs) remove.push(taint);
+    if (wanted && unhealthyFor >= failover.evictionTimeoutMs) add.push(wanted);
+  }
   const current = taintsOf(cluster);
   const toAdd = add.filter((t) => !current.some((c) => sameTaint(c, t)));
   const toRemove = remove.filter((t) => current.some((c) => sameTaint(c, t)));
@@ -106,7 +114,17 @@ export interface ClusterControllerOptions {
   readonly cleanupCheckIntervalMs?: number;
   /** Informer resync; default 5 min. */
   readonly resyncPeriodMs?: number;
+  /**
+   * Failover (`--enable-failover`): a cluster whose Ready condition stays False (Unknown) for
+   * `failoverEvictionTimeoutMs` (default 5 min, Karmada's `--failover-eviction-timeout`) gets
+   * `cluster.karmada.io/not-ready:NoExecute` (`unreachable:NoExecute`), removed when it is Ready again;
+   * the taint manager then evicts what does not tolerate it. Off by default, as in Karmada.
+   */
+  readonly enableFailover?: boolean;
+  readonly failoverEvictionTimeoutMs?: number;
 }
+
+export const DEFAULT_FAILOVER_EVICTION_TIMEOUT_MS = 5 * 60_000;
 
 export class ClusterController {
   private readonly client: ApiClient;
@@ -162,7 +180,20 @@ export class ClusterController {
     if (cluster.metadata.deletionTimestamp) return this.removeCluster(cluster);
     await this.ensureExecutionSpace(name);
     await this.syncTaintsAndFinalizer(cluster);
-    return undefined;
+    return this.failoverRecheck(cluster);
+  }
+
+  private get failover(): { evictionTimeoutMs: number } | undefined {
+    return this.options.enableFailover ? { evictionTimeoutMs: this.options.failoverEvictionTimeoutMs ?? DEFAULT_FAILOVER_EVICTION_TIMEOUT_MS } : undefined;
+  }
+
+  /** With failover on, an unhealthy cluster is looked at again when its eviction timeout ends. */
+  private failoverRecheck(cluster: KubeObject): ReconcileResult {
+    const failover = this.failover;
+    const ready = findCondition(cluster, 'Ready');
+    if (!failover || !ready || ready.status === 'True' || !ready.lastTransitionTime) return undefined;
+    const remaining = Date.parse(ready.lastTransitionTime) + failover.evictionTimeoutMs - Date.now();
+    return remaining > 0 ? { requeueAfterMs: remaining + 50 } : undefined;
   }
 
   private async ensureExecutionSpace(cluster: string): Promise<void> {
@@ -183,7 +214,7 @@ export class ClusterController {
 
   /** One update for both: the taints the Ready condition calls for, and the finalizer. */
   private async syncTaintsAndFinalizer(cluster: KubeObject): Promise<void> {
-    const taints = desiredTaints(cluster);
+    const taints = desiredTaints(cluster, this.failover);
     const current = taintsOf(cluster);
     const taintsChanged = JSON.stringify(taints) !== JSON.stringify(current);
     const finalizers = cluster.metadata.finalizers ?? [];

@@ -64,6 +64,9 @@ const manifestsOf = (work: KubeObject): KubeObject[] => {
   return (Array.isArray(workload['manifests']) ? workload['manifests'] : []).filter((m): m is KubeObject => isPlainObject(m) && isPlainObject(m['metadata']));
 };
 
+/** The Work generation a condition speaks for. */
+const observed = (work: KubeObject): { observedGeneration?: number } => (work.metadata.generation !== undefined ? { observedGeneration: work.metadata.generation } : {});
+
 const isReady = (cluster: KubeObject): boolean => findCondition(cluster, 'Ready')?.status === 'True';
 
 /** The member object's version as far as its desired state goes: generation when it has one. */
@@ -183,9 +186,10 @@ export class ExecutionController implements Controller {
     }
     const manifests = manifestsOf(work);
     const errors: string[] = [];
+    let changed = false;
     for (const manifest of manifests) {
       try {
-        await this.apply(cluster, manifest);
+        if (await this.apply(cluster, manifest)) changed = true;
       } catch (err) {
         if (this.loop.stopped) throw err;
         errors.push(err instanceof Error ? err.message : String(err));
@@ -193,9 +197,10 @@ export class ExecutionController implements Controller {
     }
     const applied: Condition =
       errors.length === 0
-        ? { type: APPLIED_CONDITION, status: 'True', reason: 'AppliedSuccessful', message: 'Manifest has been successfully applied' }
-        : { type: APPLIED_CONDITION, status: 'False', reason: 'AppliedFailed', message: `Failed to apply all manifests (${manifests.length - errors.length}/${manifests.length}): ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` };
-    await this.writeConditions(work, [dispatching, applied]);
+        ? { type: APPLIED_CONDITION, status: 'True', reason: 'AppliedSuccessful', message: 'Manifest has been successfully applied', ...observed(work) }
+        : { type: APPLIED_CONDITION, status: 'False', reason: 'AppliedFailed', ...observed(work), message: `Failed to apply all manifests (${manifests.length - errors.length}/${manifests.length}): ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` };
+    // What the status controller reflected is stale once a member object changed: it reports anew.
+    await this.writeConditions(work, [dispatching, applied], changed);
     if (errors.length > 0) throw new ApplyError(applied.message);
     return undefined;
   }
@@ -222,7 +227,8 @@ export class ExecutionController implements Controller {
     }
   }
 
-  private async apply(cluster: KubeObject, manifest: KubeObject): Promise<void> {
+  /** Creates or updates the manifest's object in the member; true when it wrote. */
+  private async apply(cluster: KubeObject, manifest: KubeObject): Promise<boolean> {
     const clusterName = cluster.metadata.name ?? '';
     const resource = this.resourceFor(cluster, manifest);
     const { object: observed, path, client } = await this.observed(cluster, resource, manifest);
@@ -234,12 +240,12 @@ export class ExecutionController implements Controller {
       const created = await client.create(resourcePath(resource, namespace), manifest, { signal: this.loop.signal });
       this.written.set(key, { manifest: desired, version: versionOf(created) });
       this.stats.creates++;
-      return;
+      return true;
     }
     const written = this.written.get(key);
     if (written && written.manifest === desired && written.version === versionOf(observed)) {
       this.stats.skipped++;
-      return;
+      return false;
     }
     const managed = observed.metadata.labels?.[MANAGED_LABEL] === 'true';
     if (!managed && manifest.metadata.annotations?.[CONFLICT_RESOLUTION_ANNOTATION] !== 'overwrite') {
@@ -251,6 +257,7 @@ export class ExecutionController implements Controller {
     const updated = await client.update(path, update, { signal: this.loop.signal });
     this.written.set(key, { manifest: desired, version: versionOf(updated) });
     this.stats.updates++;
+    return true;
   }
 
   private async deleteWork(work: KubeObject, cluster: KubeObject | undefined): Promise<{ requeueAfterMs: number } | undefined> {
@@ -290,17 +297,19 @@ export class ExecutionController implements Controller {
   }
 
   /** Writes the conditions onto the Work's status when any differs (a transition time kept while its status holds). */
-  private async writeConditions(work: KubeObject, conditions: Condition[]): Promise<void> {
+  private async writeConditions(work: KubeObject, conditions: Condition[], dropManifestStatuses = false): Promise<void> {
     const status = isPlainObject(work['status']) ? work['status'] : {};
     let current = (Array.isArray(status['conditions']) ? status['conditions'] : []) as readonly Condition[];
-    let changed = false;
+    let changed = dropManifestStatuses && status['manifestStatuses'] !== undefined;
     for (const condition of conditions) {
       const next = upsertCondition(current, condition, timestamp());
       if (next !== current) changed = true;
       current = next;
     }
     if (!changed) return;
-    await this.client.update(`${this.workPath(work)}/status`, { ...work, status: { ...status, conditions: current } }, { signal: this.loop.signal });
+    const next: Record<string, unknown> = { ...status, conditions: current };
+    if (dropManifestStatuses) delete next['manifestStatuses'];
+    await this.client.update(`${this.workPath(work)}/status`, { ...work, status: next }, { signal: this.loop.signal });
   }
 
   private workPath(work: KubeObject): string {

@@ -7,6 +7,8 @@ import { MemberInformers } from '../federation/member-informers.js';
 import { BindingController } from './binding-controller.js';
 import { BindingStatusController } from './binding-status.js';
 import { ExecutionController } from './execution-controller.js';
+import { GracefulEvictionController } from './graceful-eviction.js';
+import { TaintManager } from './taint-manager.js';
 import { NamespaceSyncController } from './namespace-sync.js';
 import { WorkStatusController } from './work-status.js';
 import { ClusterController } from './cluster-controller.js';
@@ -48,6 +50,14 @@ export interface ControllerManagerOptions {
    * controller, `name` enables one, `-name` disables one (`*,-namespace-sync`). Default `*`.
    */
   readonly enabledControllers?: readonly string[];
+  /** Federation: add NoExecute taints to clusters unhealthy for failoverEvictionTimeoutMs (`--enable-failover`); default false. */
+  readonly enableFailover?: boolean;
+  /** Default 5 min. */
+  readonly failoverEvictionTimeoutMs?: number;
+  /** Grace period of eviction tasks without gracePeriodSeconds; default 10 min. */
+  readonly gracefulEvictionTimeoutMs?: number;
+  /** Taint manager evictions per second; default 0.5. */
+  readonly evictionRatePerSecond?: number;
 }
 
 /** kube-controller-manager's rule for `--controllers`: an explicit `-name` or `name` wins, then `*`. */
@@ -101,7 +111,12 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     controllers.push({ name: 'resource-detector', start: () => detector.start(), waitForSync: (t) => detector.waitForSync(t), stop: () => detector.stop() });
     const scheduler = new BindingScheduler({ client, logger: logger('scheduler') });
     controllers.push(scheduler);
-    const clusters = new ClusterController({ client, logger: logger('cluster') });
+    const clusters = new ClusterController({
+      client,
+      logger: logger('cluster'),
+      ...(options.enableFailover ? { enableFailover: true } : {}),
+      ...(options.failoverEvictionTimeoutMs !== undefined ? { failoverEvictionTimeoutMs: options.failoverEvictionTimeoutMs } : {}),
+    });
     controllers.push({ name: 'cluster', start: () => clusters.start(), waitForSync: (t) => clusters.waitForSync(t), stop: () => clusters.stop() });
     const clusterStatus = new ClusterStatusController({
       client,
@@ -118,6 +133,8 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       new WorkStatusController({ client, logger: logger('work-status'), memberInformers, sharedInformers: shared }),
       new BindingStatusController({ client, logger: logger('binding-status'), sharedInformers: shared }),
       new NamespaceSyncController({ client, logger: logger('namespace-sync'), sharedInformers: shared }),
+      new TaintManager({ client, logger: logger('taint-manager'), sharedInformers: shared, ...(options.evictionRatePerSecond !== undefined ? { evictionRatePerSecond: options.evictionRatePerSecond } : {}) }),
+      new GracefulEvictionController({ client, logger: logger('graceful-eviction'), sharedInformers: shared, ...(options.gracefulEvictionTimeoutMs !== undefined ? { gracefulEvictionTimeoutMs: options.gracefulEvictionTimeoutMs } : {}) }),
     );
   }
   const known = new Set(controllers.map((c) => c.name));

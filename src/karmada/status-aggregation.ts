@@ -50,7 +50,9 @@ export function aggregatedStatusItems(binding: KubeObject, works: readonly KubeO
       return (id['group'] ?? '') === group && id['version'] === version && id['kind'] === resource['kind'] && (id['namespace'] ?? '') === (resource['namespace'] ?? '') && id['name'] === resource['name'];
     });
     const status = obj(manifest?.['status']);
-    const health = (manifest?.['health'] as Health | undefined) ?? 'Unknown';
+    // Applied for an older generation of the Work: what it reports is not about the current one yet.
+    const current = typeof applied['observedGeneration'] !== 'number' || work.metadata.generation === undefined || applied['observedGeneration'] >= work.metadata.generation;
+    const health = current ? ((manifest?.['health'] as Health | undefined) ?? 'Unknown') : 'Unknown';
     items.push({ clusterName, ...(status ? { status } : {}), applied: true, health });
   }
   return items.sort((a, b) => (a.clusterName < b.clusterName ? -1 : a.clusterName > b.clusterName ? 1 : 0));

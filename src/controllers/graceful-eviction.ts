@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import { jsonEqual } from '../api/merge-patch.js';
+import { isPlainObject } from '../api/object.js';
+import type { ApiClient } from '../client/client.js';
+import { resourcePath } from '../client/client.js';
+import { ControllerLoop } from '../client/controller-loop.js';
+import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { objectKey } from '../client/informer.js';
+import type { Informer } from '../client/informer.js';
+import type { ReconcileResult } from '../client/work-queue.js';
+import { assessEvictionTasks, DEFAULT_GRACEFUL_EVICTION_TIMEOUT_MS } from '../karmada/eviction.js';
+import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from '../karmada/gvrs.js';
+
+/**
+ * Karmada's graceful eviction controllers (karmada-api.md §4.6): a binding's graceful eviction tasks
+ * get their creationTimestamp, and each task goes once the new placement is healthy (scheduled for the
+ * binding's generation, every scheduled cluster Healthy in status.aggregatedStatus) or its grace period
+ * (gracePeriodSeconds, else `--graceful-eviction-timeout`, default 10 min) is over; then the binding
+ * controller deletes the evicted cluster's Work. suppressDeletion: true keeps a task. One write per
+ * decision; a binding with tasks is looked at again when the earliest timeout ends.
+ */
+type BindingKind = 'rb' | 'crb';
+const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
+
+export interface GracefulEvictionControllerOptions {
+  readonly client: ApiClient;
+  readonly logger: Logger;
+  readonly sharedInformers?: SharedInformers;
+  /** Default grace period of a task without gracePeriodSeconds; default 10 min. */
+  readonly gracefulEvictionTimeoutMs?: number;
+}
+
+const tasksOf = (binding: { [key: string]: unknown }): unknown[] => {
+  const spec = binding['spec'];
+  return isPlainObject(spec) && Array.isArray(spec['gracefulEvictionTasks']) ? spec['gracefulEvictionTasks'] : [];
+};
+
+export class GracefulEvictionController implements Controller {
+  readonly name = 'graceful-eviction';
+  private readonly loop: ControllerLoop<string>;
+  private readonly client: ApiClient;
+  private readonly logger: Logger;
+  private readonly options: GracefulEvictionControllerOptions;
+  private readonly bindings: Record<BindingKind, Informer>;
+
+  constructor(options: GracefulEvictionControllerOptions) {
+    this.options = options;
+    this.client = options.client;
+    this.logger = options.logger;
+    this.loop = new ControllerLoop<string>({
+      name: this.name,
+      client: options.client,
+      logger: options.logger,
+      workers: 2,
+      queue: { qps: Infinity },
+      reconcile: (key) => this.reconcile(key),
+      keyField: 'binding',
+      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
+    });
+    const bindingInformer = (kind: BindingKind) =>
+      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+        onAdd: (binding) => {
+          if (tasksOf(binding).length > 0) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+        },
+        onUpdate: (old, binding) => {
+          if (tasksOf(binding).length > 0 && (old === binding || !jsonEqual(old['spec'], binding['spec']) || !jsonEqual(old['status'], binding['status']))) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+        },
+      });
+    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  waitForSync(timeoutMs?: number): Promise<boolean> {
+    return this.loop.waitForSync(timeoutMs);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const bar = key.indexOf('|');
+    const kind = key.slice(0, bar) as BindingKind;
+    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    if (!binding || binding.metadata.deletionTimestamp || tasksOf(binding).length === 0) return undefined;
+    const now = Date.now();
+    const assessment = assessEvictionTasks(binding, now, this.options.gracefulEvictionTimeoutMs ?? DEFAULT_GRACEFUL_EVICTION_TIMEOUT_MS);
+    const spec = binding['spec'] as Record<string, unknown>;
+    if (!jsonEqual(assessment.kept, spec['gracefulEvictionTasks'])) {
+      const next: Record<string, unknown> = { ...spec };
+      if (assessment.kept.length > 0) next['gracefulEvictionTasks'] = assessment.kept;
+      else delete next['gracefulEvictionTasks'];
+      await this.client.update(resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name), { ...binding, spec: next }, { signal: this.loop.signal });
+      if (assessment.removed.length > 0) this.logger.info({ binding: key, clusters: assessment.removed }, 'graceful eviction: tasks done');
+    }
+    return assessment.nextCheckAt !== undefined ? { requeueAfterMs: Math.max(0, assessment.nextCheckAt - now) + 10 } : undefined;
+  }
+}
