@@ -6,6 +6,7 @@ import { MemberConnections } from '../federation/member-connection.js';
 import { MemberInformers } from '../federation/member-informers.js';
 import { BindingController } from './binding-controller.js';
 import { BindingStatusController } from './binding-status.js';
+import { DependenciesDistributor } from './dependencies-distributor.js';
 import { ExecutionController } from './execution-controller.js';
 import { GracefulEvictionController } from './graceful-eviction.js';
 import { TaintManager } from './taint-manager.js';
@@ -133,6 +134,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       new WorkStatusController({ client, logger: logger('work-status'), memberInformers, sharedInformers: shared }),
       new BindingStatusController({ client, logger: logger('binding-status'), sharedInformers: shared }),
       new NamespaceSyncController({ client, logger: logger('namespace-sync'), sharedInformers: shared }),
+      new DependenciesDistributor({ client, logger: logger('dependencies-distributor'), sharedInformers: shared }),
       new TaintManager({ client, logger: logger('taint-manager'), sharedInformers: shared, ...(options.evictionRatePerSecond !== undefined ? { evictionRatePerSecond: options.evictionRatePerSecond } : {}) }),
       new GracefulEvictionController({ client, logger: logger('graceful-eviction'), sharedInformers: shared, ...(options.gracefulEvictionTimeoutMs !== undefined ? { gracefulEvictionTimeoutMs: options.gracefulEvictionTimeoutMs } : {}) }),
     );

@@ -36,11 +36,14 @@ const obj = (value: unknown): Obj | undefined => (isPlainObject(value) ? value :
 
 const SAFE_ENCODE = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** Karmada's GenerateWorkName: `<lower(name)>-<SafeEncode(decimal(fnv32a(lower([ns-]name-kind))))>`. */
+/** Karmada's hash for names and label keys: SafeEncode(decimal(fnv32a(text))) (apimachinery's rand.SafeEncodeString). */
+export function safeHash(text: string): string {
+  return [...String(fnv32a(text))].map((c) => SAFE_ENCODE[c.charCodeAt(0) % SAFE_ENCODE.length]).join('');
+}
+
+/** Karmada's GenerateWorkName: `<lower(name)>-<safeHash(lower([ns-]name-kind))>`. */
 export function workName(kind: string, name: string, namespace?: string): string {
-  const input = (namespace ? `${namespace}-${name}-${kind}` : `${name}-${kind}`).toLowerCase();
-  const hash = [...String(fnv32a(input))].map((c) => SAFE_ENCODE[c.charCodeAt(0) % SAFE_ENCODE.length]).join('');
-  return `${name.toLowerCase()}-${hash}`;
+  return `${name.toLowerCase()}-${safeHash((namespace ? `${namespace}-${name}-${kind}` : `${name}-${kind}`).toLowerCase())}`;
 }
 
 const REPLICA_KINDS = new Set(['apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet']);

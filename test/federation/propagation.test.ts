@@ -228,3 +228,35 @@ t.test('a Divided Job: parallelism split, succeeded summed onto the template', a
   await eventually(t, 'member2 runs a Job of parallelism 1', inMember('member2', path, (j) => specOf(j)['parallelism'] === 1));
   await eventually(t, 'the template reports succeeded 2 once both members completed', async () => statusOf(await api.get(path))['succeeded'] === 2, 30_000);
 });
+
+t.test('propagateDeps: the ConfigMap and Secret a Deployment uses follow it, also when rescheduled', async (t) => {
+  const ns = await namespace();
+  const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
+  await api.create(resourcePath(CONFIGMAPS, ns), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: ns }, data: { mode: 'fast' } });
+  const web = deployment(ns, 'app', 2);
+  const podSpec = ((web['spec'] as Record<string, unknown>)['template'] as { spec: Record<string, unknown> }).spec;
+  podSpec['volumes'] = [{ name: 'config', configMap: { name: 'app-config' } }];
+  (podSpec['containers'] as Record<string, unknown>[])[0]!['envFrom'] = [{ secretRef: { name: 'app-secret' } }];
+  await api.create(resourcePath(DEPLOYMENTS, ns), web);
+  await api.create(resourcePath(PPS, ns), pp(ns, 'app', 'Deployment', 'apps/v1', staticWeights(['member1', 'member2']), { propagateDeps: true }));
+  for (const member of ['member1', 'member2']) {
+    await eventually(t, `the ConfigMap follows the Deployment to ${member}`, inMember(member, resourcePath(CONFIGMAPS, ns, 'app-config'), (c) => (c['data'] as Record<string, string>)['mode'] === 'fast'));
+  }
+  const attached = await api.get(resourcePath(RBS, ns, 'app-config-configmap'));
+  t.match(specOf(attached)['requiredBy'], [{ namespace: ns, name: 'app-deployment', clusters: [{ name: 'member1' }, { name: 'member2' }] }], 'the attached binding requires it by the parent, with its clusters');
+  t.ok(Object.keys(attached.metadata.labels ?? {}).some((k) => k.startsWith('resourcebinding.karmada.io/depended-by-')), 'labelled depended-by the parent');
+  const parent = await api.get(resourcePath(RBS, ns, 'app-deployment'));
+  t.match(JSON.parse(parent.metadata.annotations?.['resourcebinding.karmada.io/dependencies'] ?? '[]'), [{ kind: 'ConfigMap', name: 'app-config' }, { kind: 'Secret', name: 'app-secret' }], 'the parent records its dependencies');
+
+  await api.create(resourcePath(SECRETS, ns), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: ns }, stringData: { token: 't0ps3cret' } });
+  await eventually(t, 'a Secret created after the Deployment follows it too', inMember('member2', resourcePath(SECRETS, ns, 'app-secret')));
+
+  await api.patch(resourcePath(PPS, ns, 'app'), 'merge', { spec: { placement: staticWeights(['member3']) } });
+  await eventually(t, 'rescheduled to member3: the ConfigMap goes there', inMember('member3', resourcePath(CONFIGMAPS, ns, 'app-config')));
+  await eventually(t, '… and leaves member1', goneFrom('member1', resourcePath(CONFIGMAPS, ns, 'app-config')));
+
+  await api.patch(resourcePath(PPS, ns, 'app'), 'merge', { spec: { propagateDeps: false } });
+  await eventually(t, 'propagateDeps off: the attached bindings go', async () => (await getOrUndefined(api, resourcePath(RBS, ns, 'app-config-configmap'))) === undefined && (await getOrUndefined(api, resourcePath(RBS, ns, 'app-secret-secret'))) === undefined);
+  await eventually(t, '… and so does the ConfigMap in member3', goneFrom('member3', resourcePath(CONFIGMAPS, ns, 'app-config')));
+  t.ok(await getOrUndefined(memberClient('member3'), resourcePath(DEPLOYMENTS, ns, 'app')), 'the Deployment stays');
+});
