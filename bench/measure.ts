@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 /** Bench plumbing: run an operation `count` times with `inFlight` concurrent callers, bounded in time. */
 export interface Throughput {
   readonly ops: number;
@@ -50,3 +52,30 @@ export function printTable(title: string, rows: Record<string, string | number>[
   process.stdout.write(`\n${title}\n`);
   console.table(rows);
 }
+
+let clockTicks: number | undefined;
+export function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** VmRSS of a process, kB. */
+export function rssKb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]);
+}
+

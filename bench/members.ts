@@ -1,13 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClient, resourcePath } from '../src/client/client.js';
 import { joinCluster, loadKubeconfig, unjoinCluster } from '../src/cli/join-command.js';
-import { printTable } from './measure.js';
+import { cpuTicks, printTable, rssKb, ticksPerSecond } from './measure.js';
 
 /**
  * `npm run bench -- members`: what simulated members and cluster health cost (issue 5).
@@ -47,32 +47,6 @@ interface Child {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (kb: number): number => Number((kb / 1024).toFixed(1));
 const pct = (n: number): number => Number(n.toFixed(2));
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** VmRSS of a process, kB. */
-function rssKb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]);
-}
 
 interface WindowFigures {
   readonly seconds: number;

@@ -1,5 +1,6 @@
 import { apiBench } from './api.js';
 import { membersBench } from './members.js';
+import { propagationBench } from './propagation.js';
 import { schedulerBench } from './scheduler.js';
 import { storageBench } from './storage.js';
 
@@ -12,6 +13,13 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   storage: () => storageBench({ count: Number(process.env['BENCH_COUNT'] ?? 20_000), maxSeconds: 60 }),
   api: () => apiBench({ count: Number(process.env['BENCH_API_COUNT'] ?? 10_000), maxSeconds: 30, watchers: 1_000, writesPerSecond: 20, watchSeconds: 10 }),
   members: () => membersBench({ count: Number(process.env['BENCH_MEMBERS_COUNT'] ?? 100), windowSeconds: Number(process.env['BENCH_MEMBERS_WINDOW_S'] ?? 60), readyTimeoutSeconds: 180 }),
+  propagation: () => propagationBench({
+    members: Number(process.env['BENCH_PROPAGATION_MEMBERS'] ?? 10),
+    ratePerSecond: Number(process.env['BENCH_PROPAGATION_RATE'] ?? 20),
+    seconds: Number(process.env['BENCH_PROPAGATION_SECONDS'] ?? 15),
+    coldDeployments: Number(process.env['BENCH_PROPAGATION_COLD_DEPLOYMENTS'] ?? 5000),
+    timeoutSeconds: 120,
+  }),
   scheduler: () => schedulerBench({ deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000), clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100), timeoutSeconds: 120, ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}) }),
 };
 
