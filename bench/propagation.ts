@@ -103,7 +103,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
   const timeoutMs = options.timeoutSeconds * 1000;
 
   const startServe = async (dataDir: string, extra: readonly string[] = []): Promise<Plane> => {
-    const serve = spawnFlotilla('flotilla serve', ['serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', '--cluster-status-update-frequency', '1s', '--cluster-failure-threshold', '3s', '--cluster-success-threshold', '1s', ...extra], procs);
+    const serve = spawnFlotilla('flotilla serve', ['serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', '--cluster-status-update-frequency', '5s', '--cluster-failure-threshold', '10s', '--cluster-success-threshold', '1s', ...extra], procs);
     const match = await waitForOutput(serve, /kubeconfig: (\S+)/, 60_000);
     const kubeconfig = match[1] as string;
     const client = new HttpClient({ ...clientConfig(await loadKubeconfig(kubeconfig), 30_000, 'flotilla-bench/propagation'), maxSockets: 64 });

@@ -176,3 +176,21 @@ export class ControllerLoop<K = string> implements Controller {
     for (const hook of this.stopHooks) await hook();
   }
 }
+
+/** A controller whose lifecycle is its ControllerLoop's (start, waitForSync and stop delegate to it). */
+export abstract class LoopController<K = string> implements Controller {
+  abstract readonly name: string;
+  protected abstract readonly loop: ControllerLoop<K>;
+
+  start(): void {
+    this.loop.start();
+  }
+
+  waitForSync(timeoutMs?: number): Promise<boolean> {
+    return this.loop.waitForSync(timeoutMs);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}

@@ -4,8 +4,8 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { LabelIndex } from '../client/label-index.js';
@@ -78,9 +78,9 @@ export function clustersKeptByEviction(binding: KubeObject): Set<string> {
   return new Set((specOf(binding).gracefulEvictionTasks ?? []).filter((task) => task.purgeMode !== 'Directly').map((task) => task.fromCluster));
 }
 
-export class BindingController implements Controller {
+export class BindingController extends LoopController {
   readonly name = 'binding';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly mapper: RestMapper;
   private readonly bindings: Record<BindingKind, Informer>;
@@ -95,6 +95,7 @@ export class BindingController implements Controller {
   readonly stats = { reconciles: 0, worksCreated: 0, worksUpdated: 0, worksDeleted: 0 };
 
   constructor(options: BindingControllerOptions) {
+    super();
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
@@ -140,17 +141,6 @@ export class BindingController implements Controller {
     });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   // ---- events ----
 

@@ -4,8 +4,8 @@ import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { LabelIndex } from '../client/label-index.js';
@@ -36,11 +36,13 @@ export interface BindingStatusControllerOptions {
   readonly sharedInformers?: SharedInformers;
   /** Concurrent reconciles; default 4. */
   readonly workers?: number;
+  /** How long Work changes of one binding are gathered before its status is computed; default 50 ms. */
+  readonly coalesceMs?: number;
 }
 
-export class BindingStatusController implements Controller {
+export class BindingStatusController extends LoopController {
   readonly name = 'binding-status';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly mapper: RestMapper;
   private readonly bindings: Record<BindingKind, Informer>;
@@ -49,6 +51,7 @@ export class BindingStatusController implements Controller {
   readonly stats = { bindingWrites: 0, templateWrites: 0 };
 
   constructor(options: BindingStatusControllerOptions) {
+    super();
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
@@ -71,9 +74,11 @@ export class BindingStatusController implements Controller {
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
     const works = this.loop.informer(resourcePath(WORKS));
     this.worksByBinding = new LabelIndex(works, [RESOURCE_BINDING_ID_LABEL, CLUSTER_RESOURCE_BINDING_ID_LABEL]);
+    // A binding's Works report in bursts (every cluster, Applied then manifest status): gather a burst
+    // into one reconcile (the queue keeps one pending entry per key) instead of a status write each.
     const workChanged = (work: KubeObject) => {
       const key = owningBindingKey(work);
-      if (key) this.loop.queue.add(key);
+      if (key) this.loop.queue.addAfter(key, options.coalesceMs ?? 50);
     };
     works.addHandlers({
       onAdd: workChanged,
@@ -84,17 +89,6 @@ export class BindingStatusController implements Controller {
     });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   private async reconcile(key: string): Promise<void> {
     const bar = key.indexOf('|');

@@ -4,8 +4,8 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { RestMapper } from '../client/rest-mapper.js';
@@ -42,15 +42,16 @@ export interface DependenciesDistributorOptions {
 const specOf = (binding: KubeObject): Record<string, unknown> => (isPlainObject(binding['spec']) ? binding['spec'] : {});
 const dependencyKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
-export class DependenciesDistributor implements Controller {
+export class DependenciesDistributor extends LoopController {
   readonly name = 'dependencies-distributor';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly mapper: RestMapper;
   private readonly bindings: Informer;
   private readonly dependencyInformers = new Map<string, Informer>();
 
   constructor(options: DependenciesDistributorOptions) {
+    super();
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
@@ -82,17 +83,6 @@ export class DependenciesDistributor implements Controller {
     }
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   /** A dependency that appears after its workload: the parents that named it look again. */
   private dependencyAppeared(kind: string, object: KubeObject): void {

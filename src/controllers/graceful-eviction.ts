@@ -3,8 +3,8 @@ import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
@@ -35,15 +35,16 @@ const tasksOf = (binding: { [key: string]: unknown }): unknown[] => {
   return isPlainObject(spec) && Array.isArray(spec['gracefulEvictionTasks']) ? spec['gracefulEvictionTasks'] : [];
 };
 
-export class GracefulEvictionController implements Controller {
+export class GracefulEvictionController extends LoopController {
   readonly name = 'graceful-eviction';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly logger: Logger;
   private readonly options: GracefulEvictionControllerOptions;
   private readonly bindings: Record<BindingKind, Informer>;
 
   constructor(options: GracefulEvictionControllerOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.logger = options.logger;
@@ -69,17 +70,6 @@ export class GracefulEvictionController implements Controller {
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
     const bar = key.indexOf('|');

@@ -3,8 +3,8 @@ import { jsonEqual } from '../api/merge-patch.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import { CLUSTER_OVERRIDE_POLICIES, CLUSTERS, NAMESPACES, WORKS } from '../karmada/gvrs.js';
 import { EXECUTION_NAMESPACE_PREFIX } from '../karmada/names.js';
@@ -39,9 +39,9 @@ export interface NamespaceSyncControllerOptions {
   readonly sharedInformers?: SharedInformers;
 }
 
-export class NamespaceSyncController implements Controller {
+export class NamespaceSyncController extends LoopController {
   readonly name = 'namespace-sync';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly namespaces: Informer;
   private readonly clusters: Informer;
@@ -49,6 +49,7 @@ export class NamespaceSyncController implements Controller {
   private readonly clusterOverridePolicies: Informer;
 
   constructor(options: NamespaceSyncControllerOptions) {
+    super();
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
       name: this.name,
@@ -95,17 +96,6 @@ export class NamespaceSyncController implements Controller {
     });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   private async reconcile(name: string): Promise<void> {
     const namespace = this.namespaces.get(name);

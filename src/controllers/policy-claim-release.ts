@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient, DiscoveredResource } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { CPP_CLAIM, PP_CLAIM } from '../karmada/claims.js';
 import type { ClaimKind } from '../karmada/claims.js';
@@ -25,15 +24,16 @@ export interface PolicyClaimReleaseOptions {
   readonly discoveryTtlMs?: number;
 }
 
-export class PolicyClaimRelease implements Controller {
+export class PolicyClaimRelease extends LoopController {
   readonly name = 'policy-claim-release';
   private readonly client: ApiClient;
   private readonly logger: Logger;
   private readonly options: PolicyClaimReleaseOptions;
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private discovery: { at: number; result: Promise<DiscoveredResource[]> } | undefined;
 
   constructor(options: PolicyClaimReleaseOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.logger = options.logger;
@@ -47,17 +47,6 @@ export class PolicyClaimRelease implements Controller {
     }
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
     const [kindKey, namespace, name] = key.split('/') as ['pp' | 'cpp', string, string];

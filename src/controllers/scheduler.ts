@@ -3,8 +3,7 @@ import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
@@ -54,11 +53,11 @@ const statusOf = (binding: KubeObject): BindingStatus => (isPlainObject(binding[
 const scheduledCondition = (binding: KubeObject): Condition | undefined =>
   ((statusOf(binding).conditions ?? []) as readonly Condition[]).find((c) => c.type === SCHEDULED_CONDITION);
 
-export class BindingScheduler implements Controller {
+export class BindingScheduler extends LoopController {
   readonly name = 'scheduler';
   private readonly client: ApiClient;
   private readonly options: BindingSchedulerOptions;
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly clusters: Informer;
   private readonly bindings: Record<BindingKind, Informer>;
   /** The generation whose status this scheduler last wrote, by binding key (the cache may lag behind it). */
@@ -67,6 +66,7 @@ export class BindingScheduler implements Controller {
   readonly stats = { decisions: 0, specWrites: 0, statusWrites: 0, algorithmMs: [] as number[] };
 
   constructor(options: BindingSchedulerOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
@@ -92,19 +92,6 @@ export class BindingScheduler implements Controller {
         onDelete: (binding) => this.observedWritten.delete(`${kind}|${objectKey(binding)}`),
       });
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
-  }
-
-  /** Starts informers and workers; returns at once. Workers wait until clusters and bindings have listed. */
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs = 30_000): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   /** Whether this scheduler decides for the binding. */

@@ -4,8 +4,8 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
@@ -39,9 +39,9 @@ export interface TaintManagerOptions {
   readonly defaultPurgeMode?: string;
 }
 
-export class TaintManager implements Controller {
+export class TaintManager extends LoopController {
   readonly name = 'taint-manager';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly logger: Logger;
   private readonly options: TaintManagerOptions;
@@ -52,6 +52,7 @@ export class TaintManager implements Controller {
   readonly stats = { evictions: 0 };
 
   constructor(options: TaintManagerOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.logger = options.logger;
@@ -82,17 +83,6 @@ export class TaintManager implements Controller {
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
 
   private enqueueOn(cluster: string): void {
     for (const kind of ['rb', 'crb'] as const) {

@@ -86,7 +86,8 @@ export class WorkStatusController implements Controller {
       const annotations = object.metadata.annotations ?? {};
       const name = annotations[WORK_NAME_ANNOTATION];
       const namespace = annotations[WORK_NAMESPACE_ANNOTATION];
-      if (name && namespace === executionNamespace(cluster)) this.loop.queue.add(`${namespace}/${name}`);
+      // A member object changes several times in a rollout: gather them into one status write.
+      if (name && namespace === executionNamespace(cluster)) this.loop.queue.addAfter(`${namespace}/${name}`, 50);
     });
     this.loop.start();
   }

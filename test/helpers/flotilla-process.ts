@@ -19,9 +19,13 @@ export interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-/** `node --import tsx src/cli/main.ts <args>`, stdout and stderr collected; added to `registry` when given. */
+/**
+ * `node --import tsx src/cli/main.ts <args>`, stdout and stderr collected; added to `registry` when given.
+ * FLOTILLA_CPU_PROF_DIR=<dir> makes every child write a V8 CPU profile there when it exits (benchmarks).
+ */
 export function spawnFlotilla(name: string, args: readonly string[], registry?: Proc[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = process.env['FLOTILLA_CPU_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['FLOTILLA_CPU_PROF_DIR']] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = {
     name,
     child,
