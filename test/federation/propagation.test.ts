@@ -1,15 +1,9 @@
 import t from 'tap';
-import { join } from 'node:path';
 import type { KubeObject } from '../../src/api/object.js';
 import { HttpClient, isApiError, resourcePath } from '../../src/client/client.js';
-import { joinCluster } from '../../src/cli/join-command.js';
-import { startControllers } from '../../src/controllers/manager.js';
-import { startMember } from '../../src/member/member.js';
-import type { RunningMember } from '../../src/member/member.js';
-import { ensurePki, issueClientCertificate } from '../../src/server/pki.js';
 import { workName } from '../../src/karmada/work-builder.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { eventually, silentLogger, startInProcessServer } from '../helpers/in-process-server.js';
+import { eventually } from '../helpers/in-process-server.js';
+import { startInProcessFederation } from '../helpers/in-process-federation.js';
 
 /**
  * Binding → Works → members → status, in process (issue 7): a control plane with every controller as
@@ -29,40 +23,14 @@ const PPS = { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'propag
 const RBS = { group: 'work.karmada.io', version: 'v1alpha2', resource: 'resourcebindings' };
 const WORKS = { group: 'work.karmada.io', version: 'v1alpha1', resource: 'works' };
 
-const dir = await tempDir('propagation');
-const cp = await startInProcessServer(dir.path, 'control-plane', { karmada: true });
-const cert = await issueClientCertificate(cp.pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-const controllers = await startControllers({
-  server: cp.url,
-  caPem: cp.pki.caCertPem,
-  certPem: cert.certPem,
-  keyPem: cert.keyPem,
-  logger: silentLogger,
-  federation: true,
-  rediscoveryMs: 300,
-  clusterStatusUpdateFrequencyMs: 200,
-  clusterFailureThresholdMs: 600,
-  clusterSuccessThresholdMs: 600,
+const fed = await startInProcessFederation('propagation', {
+  members: [{ name: 'member1' }, { name: 'member2' }, { name: 'member3' }],
+  nodes: { count: 2, cpu: '8', memory: '16Gi', pods: 110 },
 });
-const members: RunningMember[] = [];
-for (const name of ['member1', 'member2', 'member3']) {
-  members.push(await startMember({ name, dataDir: join(dir.path, name), bindAddress: '127.0.0.1', port: 0, nodes: { count: 2, cpu: '8', memory: '16Gi', pods: 110 }, logger: silentLogger }));
-}
-const memberApi = new Map<string, HttpClient>();
-t.teardown(async () => {
-  for (const client of memberApi.values()) client.close();
-  await controllers.stop();
-  for (const member of members) await member.stop().catch(() => undefined);
-  await cp.stop();
-  await dir.remove();
-});
-for (const member of members) {
-  await joinCluster({ name: member.name, clusterKubeconfig: member.kubeconfigPath, kubeconfig: cp.kubeconfig });
-  const pki = await ensurePki(join(dir.path, member.name, 'pki'), { sans: ['127.0.0.1'] });
-  memberApi.set(member.name, new HttpClient({ server: member.url, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem }));
-}
+t.teardown(() => fed.stop());
+const { cp } = fed;
 const api = cp.admin;
-const memberClient = (name: string): HttpClient => memberApi.get(name) as HttpClient;
+const memberClient = (name: string): HttpClient => fed.member(name);
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
 const conditionOf = (o: KubeObject | undefined, type: string): Condition | undefined => ((o?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === type);

@@ -1,14 +1,9 @@
 import t from 'tap';
-import { join } from 'node:path';
 import type { KubeObject } from '../../src/api/object.js';
 import { HttpClient, isApiError, resourcePath } from '../../src/client/client.js';
-import { joinCluster } from '../../src/cli/join-command.js';
-import { startControllers } from '../../src/controllers/manager.js';
-import { startMember } from '../../src/member/member.js';
 import type { RunningMember } from '../../src/member/member.js';
-import { issueClientCertificate } from '../../src/server/pki.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { eventually, silentLogger, startInProcessServer } from '../helpers/in-process-server.js';
+import { eventually } from '../helpers/in-process-server.js';
+import { startInProcessFederation } from '../helpers/in-process-federation.js';
 
 /**
  * Detector + scheduler end to end, in process: a control plane with its controllers as clients, three
@@ -22,37 +17,15 @@ const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customre
 const PPS = { group: 'policy.karmada.io', version: 'v1alpha1', resource: 'propagationpolicies' };
 const RBS = { group: 'work.karmada.io', version: 'v1alpha2', resource: 'resourcebindings' };
 
-const dir = await tempDir('scheduling');
-const cp = await startInProcessServer(dir.path, 'control-plane', { karmada: true });
-const cert = await issueClientCertificate(cp.pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-const controllers = await startControllers({
-  server: cp.url,
-  caPem: cp.pki.caCertPem,
-  certPem: cert.certPem,
-  keyPem: cert.keyPem,
-  logger: silentLogger,
-  federation: true,
-  rediscoveryMs: 300,
-  clusterStatusUpdateFrequencyMs: 200,
-  clusterFailureThresholdMs: 600,
-  clusterSuccessThresholdMs: 600,
+const REGIONS = { member1: 'us-east-1', member2: 'cn-north-1', member3: 'eu-west-1' } as const;
+const fed = await startInProcessFederation('scheduling', {
+  members: (Object.keys(REGIONS) as (keyof typeof REGIONS)[]).map((name) => ({ name, region: REGIONS[name], labels: { location: name } })),
+  nodes: { count: 2, cpu: '4', memory: '8Gi', pods: 110 },
   // Scheduling only: Works are not applied and no status comes back (no binding status writes).
   enabledControllers: ['*', '-execution', '-work-status', '-binding-status', '-namespace-sync'],
 });
-const REGIONS = { member1: 'us-east-1', member2: 'cn-north-1', member3: 'eu-west-1' } as const;
-const members: RunningMember[] = [];
-for (const name of Object.keys(REGIONS) as (keyof typeof REGIONS)[]) {
-  members.push(await startMember({ name, dataDir: join(dir.path, name), bindAddress: '127.0.0.1', port: 0, nodes: { count: 2, cpu: '4', memory: '8Gi', pods: 110 }, logger: silentLogger }));
-}
-t.teardown(async () => {
-  await controllers.stop();
-  for (const member of members) await member.stop().catch(() => undefined);
-  await cp.stop();
-  await dir.remove();
-});
-for (const member of members) {
-  await joinCluster({ name: member.name, clusterKubeconfig: member.kubeconfigPath, kubeconfig: cp.kubeconfig, region: REGIONS[member.name as keyof typeof REGIONS], labels: { location: member.name } });
-}
+t.teardown(() => fed.stop());
+const { cp, members } = fed;
 const api = cp.admin;
 
 interface Condition {
