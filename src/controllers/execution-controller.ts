@@ -3,8 +3,8 @@ import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { MemberConnectionError } from '../federation/member-connection.js';
@@ -72,9 +72,9 @@ const isReady = (cluster: KubeObject): boolean => findCondition(cluster, 'Ready'
 /** The member object's version as far as its desired state goes: generation when it has one. */
 const versionOf = (object: KubeObject): string => (object.metadata.generation !== undefined ? `g${object.metadata.generation}` : `r${object.metadata.resourceVersion ?? ''}`);
 
-export class ExecutionController implements Controller {
+export class ExecutionController extends LoopController {
   readonly name = 'execution';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly options: ExecutionControllerOptions;
   private readonly works: Informer;
@@ -86,6 +86,7 @@ export class ExecutionController implements Controller {
   readonly stats = { applies: 0, creates: 0, updates: 0, skipped: 0, deletes: 0 };
 
   constructor(options: ExecutionControllerOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
@@ -99,6 +100,7 @@ export class ExecutionController implements Controller {
       keyField: 'work',
       ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
+    this.loop.onStop(() => this.unsubscribe?.());
     this.works = this.loop.informer(resourcePath(WORKS)).addHandlers({
       onAdd: (work) => this.enqueue(work),
       onUpdate: (old, work) => {
@@ -119,18 +121,9 @@ export class ExecutionController implements Controller {
     });
   }
 
-  start(): void {
+  override start(): void {
     this.unsubscribe = this.options.memberInformers.onEvent((cluster, type, object, old) => this.memberChanged(cluster, type, object, old));
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.loop.stop();
+    super.start();
   }
 
   private enqueue(work: KubeObject): void {

@@ -4,8 +4,8 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop } from '../client/controller-loop.js';
-import type { Controller, SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, LoopController } from '../client/controller-loop.js';
+import type { SharedInformers } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { MemberConnectionError } from '../federation/member-connection.js';
@@ -40,9 +40,9 @@ export interface WorkStatusControllerOptions {
 
 const isReady = (cluster: KubeObject | undefined): boolean => cluster !== undefined && findCondition(cluster, 'Ready')?.status === 'True';
 
-export class WorkStatusController implements Controller {
+export class WorkStatusController extends LoopController {
   readonly name = 'work-status';
-  private readonly loop: ControllerLoop<string>;
+  protected readonly loop: ControllerLoop<string>;
   private readonly client: ApiClient;
   private readonly options: WorkStatusControllerOptions;
   private readonly works: Informer;
@@ -52,6 +52,7 @@ export class WorkStatusController implements Controller {
   readonly stats = { statusWrites: 0 };
 
   constructor(options: WorkStatusControllerOptions) {
+    super();
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
@@ -65,6 +66,7 @@ export class WorkStatusController implements Controller {
       keyField: 'work',
       ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
+    this.loop.onStop(() => this.unsubscribe?.());
     this.works = this.loop.informer(resourcePath(WORKS)).addHandlers({
       onAdd: (work) => this.enqueue(work),
       onUpdate: (old, work) => {
@@ -81,7 +83,7 @@ export class WorkStatusController implements Controller {
     });
   }
 
-  start(): void {
+  override start(): void {
     this.unsubscribe = this.options.memberInformers.onEvent((cluster, _type, object) => {
       const annotations = object.metadata.annotations ?? {};
       const name = annotations[WORK_NAME_ANNOTATION];
@@ -89,16 +91,7 @@ export class WorkStatusController implements Controller {
       // A member object changes several times in a rollout: gather them into one status write.
       if (name && namespace === executionNamespace(cluster)) this.loop.queue.addAfter(`${namespace}/${name}`, 50);
     });
-    this.loop.start();
-  }
-
-  waitForSync(timeoutMs?: number): Promise<boolean> {
-    return this.loop.waitForSync(timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.loop.stop();
+    super.start();
   }
 
   private enqueue(work: KubeObject): void {
