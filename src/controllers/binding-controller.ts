@@ -12,7 +12,7 @@ import { LabelIndex } from '../client/label-index.js';
 import { RestMapper } from '../client/rest-mapper.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { CLUSTER_RESOURCE_BINDING_ID_LABEL, RESOURCE_BINDING_ID_LABEL } from '../karmada/admission/binding.js';
-import { CLUSTER_OVERRIDE_POLICIES, CLUSTER_RESOURCE_BINDINGS, CLUSTERS, CRDS, OVERRIDE_POLICIES, RESOURCE_BINDINGS, WORKS } from '../karmada/gvrs.js';
+import { CLUSTER_OVERRIDE_POLICIES, CLUSTERS, CRDS, OVERRIDE_POLICIES, WORKS } from '../karmada/gvrs.js';
 import { clusterOfExecutionNamespace } from '../karmada/names.js';
 import { OverrideError } from '../karmada/overrides.js';
 import { BINDING_CONTROLLER_FINALIZER, CLUSTER_RESOURCE_BINDING_CONTROLLER_FINALIZER } from '../karmada/binding-builder.js';
@@ -20,6 +20,8 @@ import { crdReplicaPaths } from '../karmada/replicas.js';
 import { buildWork } from '../karmada/work-builder.js';
 import type { ClusterObject, GracefulEvictionTask, TargetCluster } from '../scheduler/types.js';
 import { owningBindingKey, workPath, writeWork } from './work-writer.js';
+import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import type { BindingKind } from './binding-kinds.js';
 
 /**
  * Karmada's binding controllers (karmada-api.md §4.3), for ResourceBindings and ClusterResourceBindings:
@@ -39,8 +41,6 @@ import { owningBindingKey, workPath, writeWork } from './work-writer.js';
  * deleted by someone else, override policies changing, and a target cluster's labels or spec changing
  * (override rules select clusters).
  */
-type BindingKind = 'rb' | 'crb';
-const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
 const FINALIZERS = { rb: BINDING_CONTROLLER_FINALIZER, crb: CLUSTER_RESOURCE_BINDING_CONTROLLER_FINALIZER } as const;
 const ID_LABELS = { rb: RESOURCE_BINDING_ID_LABEL, crb: CLUSTER_RESOURCE_BINDING_ID_LABEL } as const;
 
@@ -110,7 +110,7 @@ export class BindingController extends LoopController {
       ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => this.enqueue(kind, binding),
         onUpdate: (old, binding) => {
           if (old === binding || specOrMetadataChanged(old, binding)) this.enqueue(kind, binding);
@@ -175,9 +175,8 @@ export class BindingController extends LoopController {
   // ---- reconcile ----
 
   private async reconcile(key: string): Promise<ReconcileResult> {
-    const bar = key.indexOf('|');
-    const kind = key.slice(0, bar) as BindingKind;
-    let binding = this.bindings[kind].get(key.slice(bar + 1));
+    const { kind, name } = parseBindingKey(key);
+    let binding = this.bindings[kind].get(name);
     if (!binding) return;
     this.stats.reconciles++;
     const id = binding.metadata.labels?.[ID_LABELS[kind]];
@@ -190,7 +189,7 @@ export class BindingController extends LoopController {
     if (!id) return; // admission gives every binding its id; a binding without one cannot own Works
     const targets = bindingTargets(binding);
     if (targets.size > 0 && !(binding.metadata.finalizers ?? []).includes(FINALIZERS[kind])) {
-      binding = await this.client.update(this.bindingPath(kind, binding), { ...binding, metadata: { ...binding.metadata, finalizers: [...(binding.metadata.finalizers ?? []), FINALIZERS[kind]] } }, { signal: this.loop.signal });
+      binding = await this.client.update(bindingPath(kind, binding), { ...binding, metadata: { ...binding.metadata, finalizers: [...(binding.metadata.finalizers ?? []), FINALIZERS[kind]] } }, { signal: this.loop.signal });
     }
     const kept = clustersKeptByEviction(binding);
     await this.deleteWorks(works.filter((work) => {
@@ -264,15 +263,12 @@ export class BindingController extends LoopController {
     const finalizers = binding.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZERS[kind])) return;
     try {
-      await this.client.update(this.bindingPath(kind, binding), { ...binding, metadata: { ...binding.metadata, finalizers: finalizers.filter((f) => f !== FINALIZERS[kind]) } }, { signal: this.loop.signal });
+      await this.client.update(bindingPath(kind, binding), { ...binding, metadata: { ...binding.metadata, finalizers: finalizers.filter((f) => f !== FINALIZERS[kind]) } }, { signal: this.loop.signal });
     } catch (err) {
       if (!isApiError(err, 404)) throw err;
     }
   }
 
-  private bindingPath(kind: BindingKind, binding: KubeObject): string {
-    return resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name);
-  }
 }
 
 /** Whether anything but the status (and the resourceVersion that comes with it) changed. */

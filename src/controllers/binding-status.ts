@@ -11,12 +11,14 @@ import type { Informer } from '../client/informer.js';
 import { LabelIndex } from '../client/label-index.js';
 import { RestMapper } from '../client/rest-mapper.js';
 import { CLUSTER_RESOURCE_BINDING_ID_LABEL, RESOURCE_BINDING_ID_LABEL } from '../karmada/admission/binding.js';
-import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS, WORKS } from '../karmada/gvrs.js';
+import { WORKS } from '../karmada/gvrs.js';
 import { aggregateTemplateStatus, aggregatedStatusItems, fullyAppliedCondition } from '../karmada/status-aggregation.js';
 import type { Condition } from './cluster-controller.js';
 import { upsertCondition } from './conditions.js';
 import { bindingTargets, clustersKeptByEviction } from './binding-controller.js';
 import { owningBindingKey } from './work-writer.js';
+import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import type { BindingKind } from './binding-kinds.js';
 
 /**
  * Karmada's binding status controllers (karmada-api.md §2.5, §4.4): a binding's Works are gathered into
@@ -26,8 +28,6 @@ import { owningBindingKey } from './work-writer.js';
  * and `kubectl rollout status` against the control plane tell the truth about every member cluster.
  * Each write happens only when something changed.
  */
-type BindingKind = 'rb' | 'crb';
-const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
 const ID_LABELS = { rb: RESOURCE_BINDING_ID_LABEL, crb: CLUSTER_RESOURCE_BINDING_ID_LABEL } as const;
 
 export interface BindingStatusControllerOptions {
@@ -65,7 +65,7 @@ export class BindingStatusController extends LoopController {
       ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => this.loop.queue.add(`${kind}|${objectKey(binding)}`),
         onUpdate: (old, binding) => {
           if (old === binding || old.metadata.generation !== binding.metadata.generation) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
@@ -91,9 +91,8 @@ export class BindingStatusController extends LoopController {
 
 
   private async reconcile(key: string): Promise<void> {
-    const bar = key.indexOf('|');
-    const kind = key.slice(0, bar) as BindingKind;
-    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    const { kind, name } = parseBindingKey(key);
+    const binding = this.bindings[kind].get(name);
     if (!binding || binding.metadata.deletionTimestamp) return;
     const id = binding.metadata.labels?.[ID_LABELS[kind]];
     if (!id) return;
@@ -114,7 +113,7 @@ export class BindingStatusController extends LoopController {
     if (items.length > 0) next['aggregatedStatus'] = items;
     else delete next['aggregatedStatus'];
     if (nextConditions === conditions && jsonEqual(next['aggregatedStatus'], status['aggregatedStatus'])) return;
-    await this.client.update(`${resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status: next }, { signal: this.loop.signal });
+    await this.client.update(bindingPath(kind, binding, 'status'), { ...binding, status: next }, { signal: this.loop.signal });
     this.stats.bindingWrites++;
   }
 

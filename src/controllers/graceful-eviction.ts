@@ -9,7 +9,8 @@ import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { assessEvictionTasks, DEFAULT_GRACEFUL_EVICTION_TIMEOUT_MS } from '../karmada/eviction.js';
-import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from '../karmada/gvrs.js';
+import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import type { BindingKind } from './binding-kinds.js';
 
 /**
  * Karmada's graceful eviction controllers (karmada-api.md §4.6): a binding's graceful eviction tasks
@@ -19,8 +20,6 @@ import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from '../karmada/gvrs.js
  * controller deletes the evicted cluster's Work. suppressDeletion: true keeps a task. One write per
  * decision; a binding with tasks is looked at again when the earliest timeout ends.
  */
-type BindingKind = 'rb' | 'crb';
-const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
 
 export interface GracefulEvictionControllerOptions {
   readonly client: ApiClient;
@@ -59,7 +58,7 @@ export class GracefulEvictionController extends LoopController {
       ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => {
           if (tasksOf(binding).length > 0) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
         },
@@ -72,9 +71,8 @@ export class GracefulEvictionController extends LoopController {
 
 
   private async reconcile(key: string): Promise<ReconcileResult> {
-    const bar = key.indexOf('|');
-    const kind = key.slice(0, bar) as BindingKind;
-    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    const { kind, name } = parseBindingKey(key);
+    const binding = this.bindings[kind].get(name);
     if (!binding || binding.metadata.deletionTimestamp || tasksOf(binding).length === 0) return undefined;
     const now = Date.now();
     const assessment = assessEvictionTasks(binding, now, this.options.gracefulEvictionTimeoutMs ?? DEFAULT_GRACEFUL_EVICTION_TIMEOUT_MS);
@@ -83,7 +81,7 @@ export class GracefulEvictionController extends LoopController {
       const next: Record<string, unknown> = { ...spec };
       if (assessment.kept.length > 0) next['gracefulEvictionTasks'] = assessment.kept;
       else delete next['gracefulEvictionTasks'];
-      await this.client.update(resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name), { ...binding, spec: next }, { signal: this.loop.signal });
+      await this.client.update(bindingPath(kind, binding), { ...binding, spec: next }, { signal: this.loop.signal });
       if (assessment.removed.length > 0) this.logger.info({ binding: key, clusters: assessment.removed }, 'graceful eviction: tasks done');
     }
     return assessment.nextCheckAt !== undefined ? { requeueAfterMs: Math.max(0, assessment.nextCheckAt - now) + 10 } : undefined;

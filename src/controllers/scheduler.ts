@@ -12,8 +12,9 @@ import { APPLIED_PLACEMENT_ANNOTATION, scheduleBinding, schedulingTrigger } from
 import type { BindingSpec, BindingStatus, ClusterObject, SchedulingResult } from '../scheduler/index.js';
 import { CLUSTERS } from './cluster-controller.js';
 import type { Condition } from './cluster-controller.js';
-import { CLUSTER_RESOURCE_BINDINGS, RESOURCE_BINDINGS } from '../karmada/binding-builder.js';
 import { jsonEqual } from '../api/merge-patch.js';
+import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import type { BindingKind } from './binding-kinds.js';
 
 /**
  * The scheduler as a controller (karmada-api.md §4.2): it watches Clusters and (Cluster)ResourceBindings
@@ -45,8 +46,6 @@ export interface BindingSchedulerOptions {
   readonly resyncPeriodMs?: number;
 }
 
-type BindingKind = 'rb' | 'crb';
-const BINDING_RESOURCES = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
 
 const specOf = (binding: KubeObject): BindingSpec => (isPlainObject(binding['spec']) ? binding['spec'] : {}) as unknown as BindingSpec;
 const statusOf = (binding: KubeObject): BindingStatus => (isPlainObject(binding['status']) ? binding['status'] : {}) as BindingStatus;
@@ -139,9 +138,8 @@ export class BindingScheduler extends LoopController {
   // ---- reconcile ----
 
   private async reconcile(key: string): Promise<ReconcileResult> {
-    const bar = key.indexOf('|');
-    const kind = key.slice(0, bar) as BindingKind;
-    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    const { kind, name } = parseBindingKey(key);
+    const binding = this.bindings[kind].get(name);
     if (!binding || !this.responsibleFor(binding)) return;
     const clusters = this.clusters.list() as unknown as ClusterObject[];
     const spec = specOf(binding);
@@ -185,7 +183,7 @@ export class BindingScheduler extends LoopController {
       const updatedSpec = updated['spec'] as Record<string, unknown>;
       if (newClusters && newClusters.length > 0) updatedSpec['clusters'] = newClusters;
       else delete updatedSpec['clusters'];
-      current = await this.client.update(resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name), updated, { signal: this.loop.signal });
+      current = await this.client.update(bindingPath(kind, binding), updated, { signal: this.loop.signal });
       this.stats.specWrites++;
     }
     const previous = scheduledCondition(binding);
@@ -217,7 +215,7 @@ export class BindingScheduler extends LoopController {
       }
     }
     if (jsonEqual(status, statusOf(binding))) return;
-    await this.client.update(`${resourcePath(BINDING_RESOURCES[kind], binding.metadata.namespace, binding.metadata.name)}/status`, { ...binding, status }, { signal: this.loop.signal });
+    await this.client.update(bindingPath(kind, binding, 'status'), { ...binding, status }, { signal: this.loop.signal });
     this.stats.statusWrites++;
   }
 }

@@ -10,8 +10,10 @@ import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { evictionTime, gracefulEvict } from '../karmada/eviction.js';
-import { CLUSTER_RESOURCE_BINDINGS, CLUSTERS, RESOURCE_BINDINGS } from '../karmada/gvrs.js';
+import { CLUSTERS } from '../karmada/gvrs.js';
 import type { Placement, Taint, TargetCluster } from '../scheduler/types.js';
+import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import type { BindingKind } from './binding-kinds.js';
 
 /**
  * Karmada's NoExecute taint manager (karmada-api.md §4.6): a binding placed on a cluster with a
@@ -26,8 +28,6 @@ import type { Placement, Taint, TargetCluster } from '../scheduler/types.js';
  * taints itself to clusters unhealthy for the eviction timeout. Evictions are rate-limited
  * (Karmada's --resource-eviction-rate, default 0.5 per second).
  */
-type BindingKind = 'rb' | 'crb';
-const BINDINGS = { rb: RESOURCE_BINDINGS, crb: CLUSTER_RESOURCE_BINDINGS } as const;
 
 export interface TaintManagerOptions {
   readonly client: ApiClient;
@@ -74,7 +74,7 @@ export class TaintManager extends LoopController {
       },
     });
     const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDINGS[kind])).addHandlers({
+      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => this.loop.queue.add(`${kind}|${objectKey(binding)}`),
         onUpdate: (old, binding) => {
           if (old === binding || old.metadata.generation !== binding.metadata.generation) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
@@ -94,9 +94,8 @@ export class TaintManager extends LoopController {
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
-    const bar = key.indexOf('|');
-    const kind = key.slice(0, bar) as BindingKind;
-    const binding = this.bindings[kind].get(key.slice(bar + 1));
+    const { kind, name } = parseBindingKey(key);
+    const binding = this.bindings[kind].get(name);
     if (!binding || binding.metadata.deletionTimestamp) return undefined;
     const spec = (isPlainObject(binding['spec']) ? binding['spec'] : {}) as Record<string, unknown>;
     const tolerations = (spec['placement'] as Placement | undefined)?.clusterTolerations ?? undefined;
@@ -121,7 +120,7 @@ export class TaintManager extends LoopController {
     this.nextEvictionAt = now + interval;
     const evicted = gracefulEvict(spec, evictNow, this.options.defaultPurgeMode ?? 'Gracefully');
     if (!evicted) return undefined;
-    await this.client.update(resourcePath(BINDINGS[kind], binding.metadata.namespace, binding.metadata.name), { ...binding, spec: evicted }, { signal: this.loop.signal });
+    await this.client.update(bindingPath(kind, binding), { ...binding, spec: evicted }, { signal: this.loop.signal });
     this.stats.evictions++;
     this.logger.info({ binding: key, cluster: evictNow }, 'taint manager: evicted from a cluster with an untolerated NoExecute taint');
     // More clusters of this binding may need evicting: look again.
