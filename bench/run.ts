@@ -20,7 +20,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     coldDeployments: Number(process.env['BENCH_PROPAGATION_COLD_DEPLOYMENTS'] ?? 5000),
     timeoutSeconds: 120,
   }),
-  scheduler: () => schedulerBench({ deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000), clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100), timeoutSeconds: 120, ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}) }),
+  scheduler: () => schedulerBench({ deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000), clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100), timeoutSeconds: 120, ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}), ...(process.env['BENCH_SCHEDULER_TRANSPORT'] === 'in-process' ? { transport: 'in-process' as const } : {}) }),
 };
 
 const wanted = process.argv.slice(2);

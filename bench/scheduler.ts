@@ -54,6 +54,8 @@ export interface SchedulerBenchOptions {
   readonly timeoutSeconds: number;
   /** The scheduler's concurrent decisions; its own default (4) when absent. */
   readonly workers?: number;
+  /** How the controllers reach the API: over HTTPS (the default, as `flotilla serve`) or in-process. */
+  readonly transport?: 'https' | 'in-process';
 }
 
 interface Condition {
@@ -295,7 +297,15 @@ export async function schedulerBench(options: SchedulerBenchOptions): Promise<Re
     clients.push(admin);
     const cert = await issueClientCertificate(pki, { commonName: CONTROLLER_MANAGER_USER, organizations: ['system:masters'] });
     // One client for both controllers, as the controller manager shares one.
-    const controllerClient = new HttpClient({ server: url, caPem: pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent: 'flotilla-controller-manager/v0.1.0', fieldManager: 'flotilla-controller-manager' });
+    const controllerClient = new HttpClient({
+      server: url,
+      caPem: pki.caCertPem,
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      userAgent: 'flotilla-controller-manager/v0.1.0',
+      fieldManager: 'flotilla-controller-manager',
+      ...(options.transport === 'in-process' ? { local: server.localTransport({ name: CONTROLLER_MANAGER_USER, groups: ['system:masters', 'system:authenticated'] }) } : {}),
+    });
     clients.push(controllerClient);
 
     // ---- clusters, policies, Deployments ----

@@ -62,6 +62,30 @@ export function timestamp(date?: Date): string {
   return now.text;
 }
 
+/**
+ * A deep copy of JSON data (what objects are): plain objects and arrays copied member by member —
+ * several times faster than structuredClone on the write path, which copies every object it
+ * touches. Anything else that is an object (a Date, a Buffer) is copied by structuredClone.
+ */
 export function deepClone<T>(value: T): T {
-  return structuredClone(value);
+  return cloneValue(value) as T;
+}
+
+function cloneValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = cloneValue(value[i]);
+    return copy;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const member = cloneValue((value as Record<string, unknown>)[key]);
+    // A "__proto__" member (JSON.parse makes it an own property) must stay one, not become the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else copy[key] = member;
+  }
+  return copy;
 }

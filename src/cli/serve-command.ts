@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { JITTER_FACTOR, leaderElectionTimingError } from '../client/leader-election.js';
 import { createLogger } from '../log.js';
 import { startControlPlane } from '../server/control-plane.js';
+import type { ControllerTransport } from '../server/control-plane.js';
 import { parseDuration } from './duration.js';
 
 /**
@@ -28,6 +29,7 @@ interface ServeFlags {
   failoverEvictionTimeout?: number;
   gracefulEvictionTimeout?: number;
   resourceEvictionRate?: number;
+  controllerTransport: ControllerTransport;
   leaderElect?: boolean;
   leaderElectLeaseDuration: number;
   leaderElectRenewDeadline: number;
@@ -68,6 +70,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').default('info').env('FLOTILLA_LOG_LEVEL'))
     .addOption(new Option('--controllers <names>', 'controllers to run, comma-separated: * for all, name to enable, -name to disable (e.g. *,-namespace-sync; default *)').argParser((value: string, previous: unknown) => collect(value, Array.isArray(previous) ? (previous as string[]) : [])))
     .addOption(new Option('--no-controllers', 'run no controllers in this process (API server only)'))
+    .addOption(new Option('--controller-transport <transport>', 'how the controllers reach this server: https (a client like any other) or in-process (the same requests, authentication and admission without TLS and sockets)').choices(['https', 'in-process']).default('https'))
     .addOption(new Option('--cluster-status-update-frequency <duration>', 'how often member clusters\' health and status are collected (default 10s)').argParser(positiveDuration))
     .addOption(new Option('--cluster-failure-threshold <duration>', 'how long a member must stay unhealthy before its Ready condition turns False (default 30s)').argParser(parseDuration))
     .addOption(new Option('--cluster-success-threshold <duration>', 'how long a member must stay healthy before its Ready condition turns True again (default 30s)').argParser(parseDuration))
@@ -104,6 +107,7 @@ export function serveCommand(): Command {
         tlsSans: flags.tlsSan,
         ...(flags.kubeconfigOut !== undefined ? { kubeconfigOut: flags.kubeconfigOut } : {}),
         controllers: runControllers,
+        controllerTransport: flags.controllerTransport,
         controllerOptions: {
           ...(Array.isArray(flags.controllers) ? { enabledControllers: flags.controllers } : {}),
           ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../log.js';
 import { startControlPlane } from '../server/control-plane.js';
-import type { RunningControlPlane } from '../server/control-plane.js';
+import type { ControllerTransport, RunningControlPlane } from '../server/control-plane.js';
 import { startMember } from '../member/member.js';
 import type { RunningMember } from '../member/member.js';
 import { startAdminServer } from '../member/admin-server.js';
@@ -28,6 +28,7 @@ interface UpFlags {
   enableFailover?: boolean;
   failoverEvictionTimeout?: number;
   gracefulEvictionTimeout?: number;
+  controllerTransport: ControllerTransport;
 }
 
 /** Where the quickstart's members live: provider, region, zone and a location label (used by Karmada's image-override sample). */
@@ -69,6 +70,7 @@ export function upCommand(): Command {
     .addOption(new Option('--enable-failover', 'as `flotilla serve`: move workloads off clusters unhealthy for --failover-eviction-timeout'))
     .addOption(new Option('--failover-eviction-timeout <duration>', 'how long a cluster stays unhealthy before failover taints it NoExecute (default 5m)').argParser(positiveDuration))
     .addOption(new Option('--graceful-eviction-timeout <duration>', 'how long an evicted cluster keeps its workloads while the new placement becomes healthy (default 10m)').argParser(positiveDuration))
+    .addOption(new Option('--controller-transport <transport>', 'as `flotilla serve`: how the controllers reach the API (https or in-process)').choices(['https', 'in-process']).default('https'))
     .action(async (flags: UpFlags) => {
       const logger = createLogger({ level: flags.logLevel, destination: 2 });
       const dataDir = resolve(flags.dataDir);
@@ -87,6 +89,7 @@ export function upCommand(): Command {
           bindAddress: '127.0.0.1',
           port: flags.securePort,
           controllers: true,
+          controllerTransport: flags.controllerTransport,
           controllerOptions: {
             ...(flags.clusterStatusUpdateFrequency !== undefined ? { clusterStatusUpdateFrequencyMs: flags.clusterStatusUpdateFrequency } : {}),
             ...(flags.clusterFailureThreshold !== undefined ? { clusterFailureThresholdMs: flags.clusterFailureThreshold } : {}),

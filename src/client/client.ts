@@ -4,6 +4,7 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError } from '../api/status.js';
 import type { Status, StatusReason } from '../api/status.js';
+import type { LocalStream, LocalTransport } from './local-transport.js';
 
 /**
  * A small Kubernetes API client: JSON over HTTPS with keep-alive, authenticated by a client
@@ -39,6 +40,11 @@ export interface ClientConfig {
   readonly maxSockets?: number;
   /** Deadline for one non-watch request; default 60 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * The API in this process (controllers inside `flotilla serve`): requests go to it instead of over
+   * a connection; the server still authenticates, admits and counts them as it does every request.
+   */
+  readonly local?: LocalTransport;
 }
 
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -249,6 +255,8 @@ export class HttpClient implements ApiClient {
    * starve ordinary requests of the `maxSockets` connections (HTTP/1.1 has no multiplexing).
    */
   private readonly watchAgent: Agent;
+  /** In-process watches open now (closing the client ends them, as destroying the pool ends sockets). */
+  private readonly localStreams = new Set<LocalStream>();
   private closed = false;
 
   constructor(config: ClientConfig) {
@@ -393,8 +401,8 @@ export class HttpClient implements ApiClient {
       allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
       timeoutSeconds: options.timeoutSeconds,
     });
-    const open = () =>
-      this.send({ method: 'GET', path: fullPath, ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}), ...signalOf(options) }, this.watchAgent, options.timeoutSeconds);
+    const req: RawRequest = { method: 'GET', path: fullPath, ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}), ...signalOf(options) };
+    const open = () => (this.config.local ? this.openLocal(this.config.local, req) : this.send(req, this.watchAgent, options.timeoutSeconds));
     return {
       [Symbol.asyncIterator]: () => watchEvents(open),
     };
@@ -407,9 +415,8 @@ export class HttpClient implements ApiClient {
   async getRaw(path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.config.requestTimeoutMs ?? 60_000);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const res = await this.send({ method: 'GET', path, accept: 'text/plain, application/json, */*', signal }, this.agent);
-    const body = await readBody(res);
-    return { code: res.statusCode ?? 0, body, contentType: res.headers['content-type'] };
+    const { code, body, contentType } = await this.exchange({ method: 'GET', path, accept: 'text/plain, application/json, */*', signal });
+    return { code, body, contentType };
   }
 
   /** Closes idle keep-alive connections and refuses new requests. */
@@ -417,6 +424,7 @@ export class HttpClient implements ApiClient {
     this.closed = true;
     this.agent.destroy();
     this.watchAgent.destroy();
+    for (const stream of this.localStreams) stream.destroy();
   }
 
   private writePath(path: string, options: WriteOptions): string {
@@ -427,19 +435,58 @@ export class HttpClient implements ApiClient {
   private async json(req: RawRequest): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.config.requestTimeoutMs ?? 60_000);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    const res = await this.send({ ...req, signal }, this.agent);
-    const text = await readBody(res);
+    const { code, body: text, contentType } = await this.exchange({ ...req, signal });
     let body: unknown = text;
     if (text) {
       try {
         body = JSON.parse(text);
       } catch {
-        if ((res.statusCode ?? 0) < 300) throw new ApiError(500, 'InternalError', `the server sent a body that is not JSON (${res.headers['content-type'] ?? 'no content type'})`);
+        if (code < 300) throw new ApiError(500, 'InternalError', `the server sent a body that is not JSON (${contentType ?? 'no content type'})`);
       }
     }
-    const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw apiErrorFromStatus(code, body);
     return body;
+  }
+
+  /** One whole request and answer, over the connection pool or in-process. */
+  private async exchange(req: RawRequest): Promise<RawResponse> {
+    const local = this.config.local;
+    if (local) {
+      if (this.closed) throw new Error('the API client is closed');
+      req.signal?.throwIfAborted();
+      const { statusCode, body, contentType } = await local.request(this.localRequest(req));
+      return { code: statusCode, body, contentType };
+    }
+    const res = await this.send(req, this.agent);
+    const body = await readBody(res);
+    return { code: res.statusCode ?? 0, body, contentType: res.headers['content-type'] };
+  }
+
+  private localRequest(req: RawRequest) {
+    return {
+      method: req.method,
+      path: req.path,
+      accept: req.accept ?? 'application/json',
+      userAgent: this.config.userAgent ?? 'flotilla-client/v0.1.0',
+      ...(req.body !== undefined ? { body: Buffer.from(JSON.stringify(req.body)), contentType: req.contentType ?? 'application/json' } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+    };
+  }
+
+  /** A watch in-process: the stream ends when the server ends it; aborting `signal` or breaking the loop closes it. */
+  private async openLocal(local: LocalTransport, req: RawRequest): Promise<LocalStream> {
+    if (this.closed) throw new Error('the API client is closed');
+    req.signal?.throwIfAborted();
+    const stream = await local.stream(this.localRequest(req));
+    this.localStreams.add(stream);
+    stream.once('close', () => this.localStreams.delete(stream));
+    if (this.closed) stream.destroy();
+    if (req.signal) {
+      const close = () => stream.destroy(req.signal?.reason instanceof Error ? req.signal.reason : new Error('the watch was aborted'));
+      req.signal.addEventListener('abort', close, { once: true });
+      stream.once('close', () => req.signal?.removeEventListener('abort', close));
+    }
+    return stream;
   }
 
   /** Sends a request and resolves with the response head (the body still to be read). */
@@ -501,7 +548,10 @@ function normalizeObject(value: Record<string, unknown>): KubeObject {
   return value as KubeObject;
 }
 
-function readBody(res: IncomingMessage): Promise<string> {
+/** A response whose body is still to be read: over a connection, or streamed in-process. */
+type StreamedResponse = IncomingMessage | LocalStream;
+
+function readBody(res: StreamedResponse): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -512,7 +562,7 @@ function readBody(res: IncomingMessage): Promise<string> {
 }
 
 /** Newline-delimited JSON events from a watch response; unparsable lines are skipped. */
-async function* watchEvents(open: () => Promise<IncomingMessage>): AsyncGenerator<WatchEvent> {
+async function* watchEvents(open: () => Promise<StreamedResponse>): AsyncGenerator<WatchEvent> {
   const res = await open();
   try {
     const code = res.statusCode ?? 0;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { HttpClient } from '../client/client.js';
+import type { LocalTransport } from '../client/local-transport.js';
 import { SharedInformers } from '../client/controller-loop.js';
 import type { Controller } from '../client/controller-loop.js';
 import { MemberConnections } from '../federation/member-connection.js';
@@ -35,6 +36,8 @@ export interface ControllerManagerOptions {
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
+  /** The API in this process (`--controller-transport in-process`): requests skip TLS and the socket. */
+  readonly local?: LocalTransport;
   readonly logger: Logger;
   /** Garbage collector re-discovery period (new CRDs); default 30 s. */
   readonly rediscoveryMs?: number;
@@ -86,6 +89,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     keyPem: options.keyPem,
     userAgent: 'flotilla-controller-manager/v0.1.0',
     fieldManager: 'flotilla-controller-manager',
+    ...(options.local ? { local: options.local } : {}),
   });
   const gc = new GarbageCollector({
     client,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PassThrough } from 'node:stream';
 import { randomInt } from 'node:crypto';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, errors } from '../api/status.js';
@@ -24,11 +25,73 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 export interface WatchPlan {
   readonly def: ResourceDefinition;
-  readonly start: () => Promise<void>;
+  /** Runs the watch into `sink` until the timeout, the watcher leaving, or an error event. */
+  readonly start: (sink: WatchSink) => Promise<void>;
+}
+
+/** Where a watch's lines go: an HTTP response, or a stream an in-process client reads. */
+export interface WatchSink {
+  /** Begins the 200 answer. */
+  open(headers: Record<string, string>): void;
+  write(text: string): void;
+  end(): void;
+  readonly ended: boolean;
+  /** Bytes written that the watcher has not taken yet. */
+  readonly backlog: number;
+  /** Called once when the watcher goes away. */
+  onClose(listener: () => void): void;
+}
+
+/** A watch answered over HTTP (chunked, flushed per event). */
+export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchSink {
+  return {
+    open: (headers) => {
+      res.writeHead(200, { ...headers, 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+    },
+    write: (text) => {
+      if (!res.writableEnded && !res.destroyed) res.write(text);
+    },
+    end: () => {
+      if (!res.writableEnded) res.end();
+    },
+    get ended() {
+      return res.writableEnded || res.destroyed;
+    },
+    get backlog() {
+      return res.writableLength;
+    },
+    onClose: (listener) => {
+      req.socket.once('close', listener);
+      res.once('close', listener);
+    },
+  };
+}
+
+/** A watch read in-process: the lines go into `stream`; destroying it is the watcher leaving. */
+export function streamWatchSink(stream: PassThrough, onOpen: (headers: Record<string, string>) => void): WatchSink {
+  return {
+    open: onOpen,
+    write: (text) => {
+      if (!stream.writableEnded && !stream.destroyed) stream.write(text);
+    },
+    end: () => {
+      if (!stream.writableEnded && !stream.destroyed) stream.end();
+    },
+    get ended() {
+      return stream.writableEnded || stream.destroyed;
+    },
+    get backlog() {
+      return stream.writableLength + stream.readableLength;
+    },
+    onClose: (listener) => {
+      stream.once('close', listener);
+    },
+  };
 }
 
 /** Validates a watch request (errors here are ordinary HTTP errors) and returns how to run it. */
-export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { req: IncomingMessage; res: ServerResponse }, onEvent?: (def: ResourceDefinition) => void): WatchPlan {
+export function planWatch(ctx: ResourceContext, req: ResourceRequest, onEvent?: (def: ResourceDefinition) => void): WatchPlan {
   const { info, query } = req;
   const def = resolve(ctx, info);
   const q = new URLSearchParams(query);
@@ -54,24 +117,21 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { re
   const prefix = namespace !== undefined ? `${keyPrefix(def)}${namespace}/` : keyPrefix(def);
   const initial = sendInitialEvents ?? (rv === undefined || rv === 0);
 
-  const start = async (): Promise<void> => {
-    const { res } = http;
+  const start = async (sink: WatchSink): Promise<void> => {
     const cache = ctx.objects.cache(def);
-    const stream = new EventWriter(def, versionView(def, info.version), form, res, onEvent);
+    const stream = new EventWriter(def, versionView(def, info.version), form, sink, onEvent);
     let unsubscribe: (() => void) | undefined;
     let bookmarkTimer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       unsubscribe?.();
       clearInterval(bookmarkTimer);
       clearTimeout(timeoutTimer);
-      if (!res.writableEnded) res.end();
+      sink.end();
     };
     const timeoutTimer = setTimeout(finish, timeoutSeconds * 1000);
-    http.req.socket.once('close', finish);
-    res.once('close', finish);
+    sink.onClose(finish);
 
-    res.writeHead(200, { 'Content-Type': form.as === 'Object' ? 'application/json' : form.contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
+    sink.open({ 'Content-Type': form.as === 'Object' ? 'application/json' : form.contentType, 'Cache-Control': 'no-cache, private' });
     try {
       let from = rv ?? 0;
       if (initial) {
@@ -89,7 +149,7 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, http: { re
           if (!event.key.startsWith(prefix)) return;
           const type = transition(def, sel, event);
           if (type) stream.writeEvent(type, event);
-          if (res.writableLength > MAX_BUFFERED_BYTES) finish(); // a client this far behind relists
+          if (sink.backlog > MAX_BUFFERED_BYTES) finish(); // a client this far behind relists
         },
         onError: (err) => {
           stream.error(err instanceof ApiError ? err : errors.internal(String(err)));
@@ -124,15 +184,15 @@ class EventWriter {
   private readonly def: ResourceDefinition;
   private readonly view: VersionView;
   private readonly form: ResponseForm;
-  private readonly res: ServerResponse;
+  private readonly sink: WatchSink;
   private readonly onEvent: ((def: ResourceDefinition) => void) | undefined;
   private columnsSent = false;
 
-  constructor(def: ResourceDefinition, view: VersionView, form: ResponseForm, res: ServerResponse, onEvent?: (def: ResourceDefinition) => void) {
+  constructor(def: ResourceDefinition, view: VersionView, form: ResponseForm, sink: WatchSink, onEvent?: (def: ResourceDefinition) => void) {
     this.def = def;
     this.view = view;
     this.form = form;
-    this.res = res;
+    this.sink = sink;
     this.onEvent = onEvent;
   }
 
@@ -170,8 +230,8 @@ class EventWriter {
   }
 
   private line(text: string): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(text);
+    if (this.sink.ended) return;
+    this.sink.write(text);
     this.onEvent?.(this.def);
   }
 }

@@ -39,6 +39,8 @@ export interface LeaderElectionSettings {
   readonly retryPeriodMs?: number;
 }
 
+export type ControllerTransport = 'https' | 'in-process';
+
 export interface ControlPlaneOptions {
   readonly dataDir: string;
   readonly etcd?: { readonly endpoints: readonly string[]; readonly keyPrefix: string };
@@ -52,6 +54,8 @@ export interface ControlPlaneOptions {
   readonly controllers: boolean;
   /** Controller settings beyond the connection (cluster status intervals, …). */
   readonly controllerOptions?: Partial<Omit<ControllerManagerOptions, 'server' | 'caPem' | 'certPem' | 'keyPem' | 'logger'>>;
+  /** How the controllers reach this server's API: over HTTPS (default) or in-process (`--controller-transport`). */
+  readonly controllerTransport?: ControllerTransport;
   /** Run the controllers only while holding the controller manager's Lease; default enabled on etcd (an embedded store has one process). */
   readonly leaderElection?: LeaderElectionSettings;
   readonly logger: Logger;
@@ -107,6 +111,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     caPem: pki.caCertPem,
     certPem: controllerCert.certPem,
     keyPem: controllerCert.keyPem,
+    // The controller manager's identity, as its certificate states it.
+    ...(options.controllerTransport === 'in-process' ? { local: server.localTransport({ name: CONTROLLER_MANAGER_USER, groups: ['system:masters', 'system:authenticated'] }) } : {}),
     logger: logger.child({ component: 'controllers' }),
   };
   let controllers: { identity?: string; isLeader(): boolean; stop(): Promise<void> };

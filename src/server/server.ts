@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,7 +15,9 @@ import { parseRequestInfo } from '../endpoints/request-info.js';
 import type { ResourceRequestInfo } from '../endpoints/request-info.js';
 import { handleResource } from '../endpoints/resource-handlers.js';
 import type { ApiResponse, ConnectHandler, ResourceContext, ResourceRequest, ReviewHandler } from '../endpoints/resource-handlers.js';
-import { planWatch } from '../endpoints/watch.js';
+import { httpWatchSink, planWatch, streamWatchSink } from '../endpoints/watch.js';
+import type { WatchPlan } from '../endpoints/watch.js';
+import type { LocalRequest, LocalResponse, LocalTransport } from '../client/local-transport.js';
 import { SchemaAdmission } from '../endpoints/admission.js';
 import type { AdmissionPlugin } from '../endpoints/admission.js';
 import type { KubeObject } from '../api/object.js';
@@ -74,11 +78,22 @@ export interface ApiServer {
   readonly registry: ResourceRegistry;
   readonly objects: ObjectStore;
   readonly metrics: ServerMetrics;
+  /** The API for clients in this process, as `user` (see HttpClient's `local`). */
+  localTransport(user: UserInfo): LocalTransport;
   /** Marks the server not ready (for graceful shutdown). */
   stopAccepting(): void;
   /** Makes /readyz fail (false) or pass again (true): graceful shutdown, and a simulated member made NotReady. */
   setReady(ready: boolean): void;
 }
+
+interface RequestHeaders {
+  readonly contentType: string | undefined;
+  readonly accept: string | undefined;
+  readonly userAgent: string | undefined;
+}
+
+/** What an API request comes to: an answer, or a watch to run. */
+type ApiOutcome = { readonly response: ApiResponse } | { readonly watch: WatchPlan };
 
 /** 3 MiB, kube-apiserver's request body limit (objects in etcd stay under ~1.5 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -126,16 +141,23 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   // Authentication: client certificates signed by our CA; health and version are public. The
   // identity is fixed for a TLS connection, so it is worked out once per connection.
   const identities = new WeakMap<object, UserInfo | null>();
+  const loopbackUsers = new Map<string, UserInfo>();
   app.addHook('onRequest', async (req) => {
     const socket = req.raw.socket as import('node:tls').TLSSocket;
     let user = identities.get(socket);
     if (user === undefined) {
-      user = (typeof socket.getPeerCertificate === 'function' ? userFromClientCertificate(socket.getPeerCertificate(), socket.authorized) : undefined) ?? null;
+      user = (typeof socket.getPeerCertificate === 'function' ? userFromClientCertificate(socket.getPeerCertificate(), socket.authorized) : loopbackUser(req)) ?? null;
       identities.set(socket, user);
     }
     if (user) req.user = user;
     else if (!PUBLIC_PATHS.test(req.url.split('?')[0] ?? '')) throw errors.unauthorized();
   });
+
+  /** An injected request (no TLS socket: it never crossed the network) carrying an in-process client's token. */
+  function loopbackUser(req: FastifyRequest): UserInfo | undefined {
+    const authorization = req.headers.authorization;
+    return authorization?.startsWith('Bearer ') ? loopbackUsers.get(authorization.slice('Bearer '.length)) : undefined;
+  }
 
   app.get('/version', async () => serverVersion());
   for (const endpoint of ['healthz', 'livez', 'readyz'] as const) {
@@ -171,39 +193,115 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   app.route({ method: [...methods], url: '/apis/*', handler: (req, reply) => apiRequest(req, reply) });
 
   async function apiRequest(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    const info = parseRequestInfo(req.method, req.url);
+    const outcome = await apiCall(req.method, req.url, { contentType: req.headers['content-type'], accept: req.headers.accept, userAgent: req.headers['user-agent'] }, req.body);
+    if ('watch' in outcome) {
+      reply.hijack();
+      await outcome.watch.start(httpWatchSink(req.raw, reply.raw));
+      return undefined;
+    }
+    return send(reply, outcome.response);
+  }
+
+  /**
+   * One request under /api or /apis, however it came (HTTPS or in-process): an answer, or a watch
+   * ready to run into a sink. Counted in apiserver_request_total either way.
+   */
+  async function apiCall(method: string, url: string, headers: RequestHeaders, body: unknown): Promise<ApiOutcome> {
+    const info = parseRequestInfo(method, url);
     // A resource (or group) we don't know may belong to a CRD written a moment ago.
     if (!info.isResourceRequest || !registry.find(info.group, info.version, info.resource)) await crds.caughtUp();
-    if (!info.isResourceRequest) return discoveryDocument(info.path);
+    if (!info.isResourceRequest) return { response: { code: 200, body: discoveryDocument(info.path) } };
     const started = performance.now();
-    const queryAt = req.url.indexOf('?');
+    const queryAt = url.indexOf('?');
     const request: ResourceRequest = {
       info,
-      query: new URLSearchParams(queryAt >= 0 ? req.url.slice(queryAt + 1) : ''),
-      body: req.body,
-      contentType: req.headers['content-type'],
-      accept: req.headers.accept,
-      userAgent: req.headers['user-agent'],
+      query: new URLSearchParams(queryAt >= 0 ? url.slice(queryAt + 1) : ''),
+      body,
+      contentType: headers.contentType,
+      accept: headers.accept,
+      userAgent: headers.userAgent,
     };
     let code = 500;
     try {
       if (info.verb === 'watch') {
         let events: CounterSeries | undefined; // one resource per watch: its series is looked up once
-        const plan = planWatch(ctx, request, { req: req.raw, res: reply.raw }, (def) => (events ??= metrics.watchEvents.labels({ group: def.group, version: info.version, resource: def.plural })).inc());
-        reply.hijack();
+        const watch = planWatch(ctx, request, (def) => (events ??= metrics.watchEvents.labels({ group: def.group, version: info.version, resource: def.plural })).inc());
         code = 200;
-        await plan.start();
-        return undefined;
+        return { watch };
       }
       const response = await handleResource(ctx, request);
       code = response.code;
-      return send(reply, response);
+      return { response };
     } catch (err) {
       code = toApiError(err).code;
       throw err;
     } finally {
       observe(info, code, started);
     }
+  }
+
+  /**
+   * In-process clients (the controllers of `flotilla serve`, with `--controller-transport
+   * in-process`): requests under /api and /apis go straight to `apiCall`; anything else (discovery
+   * roots, health, OpenAPI) through fastify's inject, authenticated by a token that exists only in
+   * this process and is honoured only on injected (socketless) requests.
+   */
+  function localTransport(user: UserInfo): LocalTransport {
+    const token = randomBytes(32).toString('base64url');
+    loopbackUsers.set(token, user);
+    const isApiPath = (path: string) => path.startsWith('/api/') || path.startsWith('/apis/');
+    const failure = (err: unknown): LocalResponse => {
+      const status = toApiError(err);
+      if (status.code >= 500) options.logger.error({ err }, 'request failed');
+      return { statusCode: status.code, contentType: 'application/json', body: JSON.stringify(status.toStatus()) };
+    };
+    const answer = (response: ApiResponse): LocalResponse => ({
+      statusCode: response.code,
+      contentType: response.contentType ?? 'application/json',
+      body: typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body),
+    });
+    const call = (req: LocalRequest) => apiCall(req.method, req.path, { contentType: req.contentType, accept: req.accept, userAgent: req.userAgent }, req.body);
+    return {
+      async request(req) {
+        if (!isApiPath(req.path)) {
+          const res = await app.inject({
+            method: req.method as 'GET',
+            url: req.path,
+            headers: { accept: req.accept, 'user-agent': req.userAgent, authorization: `Bearer ${token}`, ...(req.contentType ? { 'content-type': req.contentType } : {}) },
+            ...(req.body ? { payload: req.body } : {}),
+          });
+          return { statusCode: res.statusCode, contentType: res.headers['content-type'] as string | undefined, body: res.body };
+        }
+        try {
+          const outcome = await call(req);
+          if ('watch' in outcome) throw errors.badRequest('a watch is read as a stream');
+          return answer(outcome.response);
+        } catch (err) {
+          return failure(err);
+        }
+      },
+      async stream(req) {
+        const stream = new PassThrough();
+        const head: { statusCode: number; headers: Record<string, string | undefined> } = { statusCode: 200, headers: {} };
+        let outcome: ApiOutcome | undefined;
+        let done: LocalResponse | undefined;
+        try {
+          outcome = isApiPath(req.path) ? await call(req) : undefined;
+          if (!outcome) done = await this.request(req);
+          else if ('response' in outcome) done = answer(outcome.response);
+        } catch (err) {
+          done = failure(err);
+        }
+        if (done) {
+          head.statusCode = done.statusCode;
+          head.headers['content-type'] = done.contentType;
+          stream.end(done.body);
+        } else if (outcome && 'watch' in outcome) {
+          void outcome.watch.start(streamWatchSink(stream, (headers) => Object.assign(head.headers, Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])))));
+        }
+        return Object.assign(stream, head);
+      },
+    };
   }
 
   function discoveryDocument(path: string): object {
@@ -236,7 +334,7 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
   await bootstrapNamespaces(objects, registry, extensions.flatMap((e) => e.namespaces ?? []));
   await crds.start();
   app.addHook('onClose', async () => crds.stop());
-  return { app, registry, objects, metrics, stopAccepting: () => { ready = false; }, setReady: (value) => { ready = value; } };
+  return { app, registry, objects, metrics, localTransport, stopAccepting: () => { ready = false; }, setReady: (value) => { ready = value; } };
 }
 
 /** The labels of apiserver_request_total (less `code`) and apiserver_request_duration_seconds. */

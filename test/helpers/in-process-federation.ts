@@ -42,6 +42,9 @@ export async function startInProcessFederation(name: string, options: {
     caPem: cp.pki.caCertPem,
     certPem: cert.certPem,
     keyPem: cert.keyPem,
+    // The controllers reach the API in-process here (`--controller-transport in-process`); the
+    // conformance suites run `flotilla serve` with its default, HTTPS.
+    local: cp.server.localTransport({ name: 'system:flotilla-controller-manager', groups: ['system:masters', 'system:authenticated'] }),
     logger: silentLogger,
     federation: true,
     rediscoveryMs: 300,
