@@ -20,7 +20,23 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     coldDeployments: Number(process.env['BENCH_PROPAGATION_COLD_DEPLOYMENTS'] ?? 5000),
     timeoutSeconds: 120,
   }),
-  scheduler: () => schedulerBench({ deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000), clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100), timeoutSeconds: 120, ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}), ...(process.env['BENCH_SCHEDULER_TRANSPORT'] === 'in-process' ? { transport: 'in-process' as const } : {}) }),
+  // Both ways the controllers can reach the API (`flotilla serve --controller-transport`), unless
+  // BENCH_SCHEDULER_TRANSPORT names one.
+  scheduler: async () => {
+    const only = process.env['BENCH_SCHEDULER_TRANSPORT'];
+    const transports = only === 'https' || only === 'in-process' ? [only] : (['in-process', 'https'] as const);
+    const runs = [];
+    for (const transport of transports) {
+      runs.push(await schedulerBench({
+        deployments: Number(process.env['BENCH_SCHEDULER_DEPLOYMENTS'] ?? 1000),
+        clusters: Number(process.env['BENCH_SCHEDULER_CLUSTERS'] ?? 100),
+        timeoutSeconds: 120,
+        transport,
+        ...(process.env['BENCH_SCHEDULER_WORKERS'] ? { workers: Number(process.env['BENCH_SCHEDULER_WORKERS']) } : {}),
+      }));
+    }
+    return { scenario: 'scheduler', runs };
+  },
 };
 
 const wanted = process.argv.slice(2);

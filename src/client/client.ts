@@ -4,7 +4,9 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError } from '../api/status.js';
 import type { Status, StatusReason } from '../api/status.js';
-import type { LocalStream, LocalTransport } from './local-transport.js';
+import { isLocalStream } from './local-transport.js';
+import type { LocalRequest, LocalResponse, LocalStream, LocalTransport } from './local-transport.js';
+import { deepClone } from '../api/object.js';
 
 /**
  * A small Kubernetes API client: JSON over HTTPS with keep-alive, authenticated by a client
@@ -402,9 +404,9 @@ export class HttpClient implements ApiClient {
       timeoutSeconds: options.timeoutSeconds,
     });
     const req: RawRequest = { method: 'GET', path: fullPath, ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}), ...signalOf(options) };
-    const open = () => (this.config.local ? this.openLocal(this.config.local, req) : this.send(req, this.watchAgent, options.timeoutSeconds));
+    const local = this.config.local;
     return {
-      [Symbol.asyncIterator]: () => watchEvents(open),
+      [Symbol.asyncIterator]: () => (local ? localWatchEvents(() => this.openLocal(local, req)) : watchEvents(() => this.send(req, this.watchAgent, options.timeoutSeconds))),
     };
   }
 
@@ -435,40 +437,48 @@ export class HttpClient implements ApiClient {
   private async json(req: RawRequest): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.config.requestTimeoutMs ?? 60_000);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    const { code, body: text, contentType } = await this.exchange({ ...req, signal });
-    let body: unknown = text;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        if (code < 300) throw new ApiError(500, 'InternalError', `the server sent a body that is not JSON (${contentType ?? 'no content type'})`);
-      }
+    let code: number;
+    let body: unknown;
+    const local = this.config.local;
+    if (local) {
+      const res = await this.localRequest(local, { ...req, signal });
+      code = res.statusCode;
+      body = res.value !== undefined ? res.value : decodeJson(res.text ?? '', code, res.contentType);
+    } else {
+      const res = await this.exchange({ ...req, signal });
+      code = res.code;
+      body = decodeJson(res.body, code, res.contentType);
     }
     if (code < 200 || code >= 300) throw apiErrorFromStatus(code, body);
     return body;
   }
 
-  /** One whole request and answer, over the connection pool or in-process. */
+  /** One whole request and answer as text, over the connection pool or in-process. */
   private async exchange(req: RawRequest): Promise<RawResponse> {
     const local = this.config.local;
     if (local) {
-      if (this.closed) throw new Error('the API client is closed');
-      req.signal?.throwIfAborted();
-      const { statusCode, body, contentType } = await local.request(this.localRequest(req));
-      return { code: statusCode, body, contentType };
+      const res = await this.localRequest(local, req);
+      return { code: res.statusCode, body: res.text ?? (res.value === undefined ? '' : JSON.stringify(res.value)), contentType: res.contentType };
     }
     const res = await this.send(req, this.agent);
     const body = await readBody(res);
     return { code: res.statusCode ?? 0, body, contentType: res.headers['content-type'] };
   }
 
-  private localRequest(req: RawRequest) {
+  private localRequest(local: LocalTransport, req: RawRequest): Promise<LocalResponse> {
+    if (this.closed) return Promise.reject(new Error('the API client is closed'));
+    req.signal?.throwIfAborted();
+    return local.request(this.asLocal(req));
+  }
+
+  /** The request as the local transport takes it: the body a copy the server may keep. */
+  private asLocal(req: RawRequest): LocalRequest {
     return {
       method: req.method,
       path: req.path,
       accept: req.accept ?? 'application/json',
       userAgent: this.config.userAgent ?? 'flotilla-client/v0.1.0',
-      ...(req.body !== undefined ? { body: Buffer.from(JSON.stringify(req.body)), contentType: req.contentType ?? 'application/json' } : {}),
+      ...(req.body !== undefined ? { body: deepClone(req.body), contentType: req.contentType ?? 'application/json' } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     };
   }
@@ -477,7 +487,13 @@ export class HttpClient implements ApiClient {
   private async openLocal(local: LocalTransport, req: RawRequest): Promise<LocalStream> {
     if (this.closed) throw new Error('the API client is closed');
     req.signal?.throwIfAborted();
-    const stream = await local.stream(this.localRequest(req));
+    const opened = await local.stream(this.asLocal(req));
+    if (!isLocalStream(opened)) {
+      const body = opened.value !== undefined ? opened.value : opened.text;
+      if (opened.statusCode >= 200 && opened.statusCode < 300) throw new ApiError(500, 'InternalError', 'the server answered a watch with a single response');
+      throw apiErrorFromStatus(opened.statusCode, body);
+    }
+    const stream = opened;
     this.localStreams.add(stream);
     stream.once('close', () => this.localStreams.delete(stream));
     if (this.closed) stream.destroy();
@@ -548,10 +564,18 @@ function normalizeObject(value: Record<string, unknown>): KubeObject {
   return value as KubeObject;
 }
 
-/** A response whose body is still to be read: over a connection, or streamed in-process. */
-type StreamedResponse = IncomingMessage | LocalStream;
+/** A JSON body's value; text that is not JSON stays text (a 2xx answer must be JSON). */
+function decodeJson(text: string, code: number, contentType: string | undefined): unknown {
+  if (!text) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (code >= 200 && code < 300) throw new ApiError(500, 'InternalError', `the server sent a body that is not JSON (${contentType ?? 'no content type'})`);
+    return text;
+  }
+}
 
-function readBody(res: StreamedResponse): Promise<string> {
+function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -562,7 +586,7 @@ function readBody(res: StreamedResponse): Promise<string> {
 }
 
 /** Newline-delimited JSON events from a watch response; unparsable lines are skipped. */
-async function* watchEvents(open: () => Promise<StreamedResponse>): AsyncGenerator<WatchEvent> {
+async function* watchEvents(open: () => Promise<IncomingMessage>): AsyncGenerator<WatchEvent> {
   const res = await open();
   try {
     const code = res.statusCode ?? 0;
@@ -592,6 +616,16 @@ async function* watchEvents(open: () => Promise<StreamedResponse>): AsyncGenerat
     if (last) yield last;
   } finally {
     res.destroy();
+  }
+}
+
+/** Events of an in-process watch, already decoded; ends (or throws) as the stream does. */
+async function* localWatchEvents(open: () => Promise<LocalStream>): AsyncGenerator<WatchEvent> {
+  const stream = await open();
+  try {
+    for await (const event of stream as AsyncIterable<WatchEvent>) yield event;
+  } finally {
+    stream.destroy();
   }
 }
 

@@ -15,7 +15,21 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function parseDocument(raw: Buffer, type: string): unknown {
+/**
+ * A body an in-process client handed over already decoded (a private copy the server may keep):
+ * read as the JSON document it stands for, without the text in between.
+ */
+export class DecodedBody {
+  constructor(readonly value: unknown) {}
+}
+
+/** Whether a request carries a body at all. */
+function present(raw: unknown): raw is Buffer | DecodedBody {
+  return raw instanceof DecodedBody || (Buffer.isBuffer(raw) && raw.length > 0);
+}
+
+function parseDocument(raw: Buffer | DecodedBody, type: string): unknown {
+  if (raw instanceof DecodedBody) return raw.value;
   const text = raw.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     try {
@@ -35,7 +49,7 @@ function parseDocument(raw: Buffer, type: string): unknown {
 export function readObject(raw: unknown, contentType: string | undefined): KubeObject {
   const type = mediaType(contentType) || 'application/json';
   if (!OBJECT_MEDIA_TYPES.includes(type)) throw errors.unsupportedMediaType(type, OBJECT_MEDIA_TYPES);
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw errors.badRequest('the body of the request is empty; an object is required');
+  if (!present(raw)) throw errors.badRequest('the body of the request is empty; an object is required');
   const value = parseDocument(raw, type);
   if (!isPlainObject(value)) throw errors.badRequest('the body of the request must be a JSON object');
   if (value['metadata'] !== undefined && !isPlainObject(value['metadata'])) throw errors.badRequest('metadata must be an object');
@@ -47,13 +61,13 @@ export function readObject(raw: unknown, contentType: string | undefined): KubeO
 export function readPatch(raw: unknown, contentType: string | undefined): { type: PatchType; patch: unknown } {
   const type = mediaType(contentType) as PatchType;
   if (!PATCH_MEDIA_TYPES.includes(type)) throw errors.unsupportedMediaType(type, [...PATCH_MEDIA_TYPES]);
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw errors.badRequest('the body of the request is empty; a patch is required');
+  if (!present(raw)) throw errors.badRequest('the body of the request is empty; a patch is required');
   return { type, patch: parseDocument(raw, type) };
 }
 
 /** A DeleteOptions body (optional; kubectl sends `{"propagationPolicy":"Background"}`). */
 export function readDeleteOptions(raw: unknown, contentType: string | undefined): Record<string, unknown> {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
+  if (!present(raw)) return {};
   const value = parseDocument(raw, mediaType(contentType) === 'application/yaml' ? 'application/yaml' : 'application/json');
   if (!isPlainObject(value)) throw errors.badRequest('DeleteOptions must be a JSON object');
   return value;

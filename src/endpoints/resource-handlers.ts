@@ -34,6 +34,8 @@ export interface ApiResponse {
   readonly body: unknown;
   readonly contentType?: string;
   readonly warnings?: readonly string[];
+  /** The body was made for this answer alone (a write's result): nothing else holds any part of it. */
+  readonly fresh?: boolean;
 }
 
 export interface ResourceRequest {
@@ -144,10 +146,10 @@ export async function handleResource(ctx: ResourceContext, req: ResourceRequest)
         return { code: 201, body: (view.isStorage ? createdJson(object) : undefined) ?? view.out(object), warnings };
       }
       case 'update':
-        return { code: 200, body: await update(ctx, def, view, req, namespace, warnings), warnings };
+        return { code: 200, body: await update(ctx, def, view, req, namespace, warnings), warnings, fresh: true };
       case 'patch': {
         const { object, created } = await patch(ctx, def, view, req, namespace, warnings);
-        return { code: created ? 201 : 200, body: object, warnings };
+        return { code: created ? 201 : 200, body: object, warnings, fresh: true };
       }
       case 'delete':
         return await deleteOne(ctx, def, view, req, namespace, warnings);

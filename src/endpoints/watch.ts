@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PassThrough } from 'node:stream';
 import { randomInt } from 'node:crypto';
+import { deepClone } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, errors } from '../api/status.js';
 import { keyPrefix } from '../registry/resource.js';
@@ -22,6 +23,8 @@ import type { ResourceContext, ResourceRequest } from './resource-handlers.js';
  */
 const BOOKMARK_INTERVAL_MS = 60_000;
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** The in-process counterpart (events, not bytes). */
+const MAX_BUFFERED_EVENTS = 20_000;
 
 export interface WatchPlan {
   readonly def: ResourceDefinition;
@@ -29,37 +32,50 @@ export interface WatchPlan {
   readonly start: (sink: WatchSink) => Promise<void>;
 }
 
-/** Where a watch's lines go: an HTTP response, or a stream an in-process client reads. */
+/** One watch event as a value (in-process watchers get these instead of JSON lines). */
+export interface WatchEventValue {
+  readonly type: string;
+  readonly object: unknown;
+}
+
+/** Where a watch's events go: an HTTP response (JSON lines), or a stream an in-process client reads. */
 export interface WatchSink {
   /** Begins the 200 answer. */
   open(headers: Record<string, string>): void;
-  write(text: string): void;
+  /** Whether this sink takes events as values (`push`) rather than as JSON lines (`write`). */
+  readonly decoded: boolean;
+  write(line: string): void;
+  /** An event value the sink may hand on as it is (the writer made it the watcher's own). */
+  push(event: WatchEventValue): void;
   end(): void;
   readonly ended: boolean;
-  /** Bytes written that the watcher has not taken yet. */
-  readonly backlog: number;
+  /** The watcher is so far behind that it is better off relisting. */
+  readonly overloaded: boolean;
   /** Called once when the watcher goes away. */
   onClose(listener: () => void): void;
 }
 
 /** A watch answered over HTTP (chunked, flushed per event). */
 export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchSink {
+  const write = (line: string): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(line);
+  };
   return {
     open: (headers) => {
       res.writeHead(200, { ...headers, 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
     },
-    write: (text) => {
-      if (!res.writableEnded && !res.destroyed) res.write(text);
-    },
+    decoded: false,
+    write,
+    push: (event) => write(`${JSON.stringify(event)}\n`),
     end: () => {
       if (!res.writableEnded) res.end();
     },
     get ended() {
       return res.writableEnded || res.destroyed;
     },
-    get backlog() {
-      return res.writableLength;
+    get overloaded() {
+      return res.writableLength > MAX_BUFFERED_BYTES;
     },
     onClose: (listener) => {
       req.socket.once('close', listener);
@@ -68,21 +84,24 @@ export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchS
   };
 }
 
-/** A watch read in-process: the lines go into `stream`; destroying it is the watcher leaving. */
+/** A watch read in-process: event values go into `stream` (object mode); destroying it is the watcher leaving. */
 export function streamWatchSink(stream: PassThrough, onOpen: (headers: Record<string, string>) => void): WatchSink {
+  const push = (event: WatchEventValue): void => {
+    if (!stream.writableEnded && !stream.destroyed) stream.write(event);
+  };
   return {
     open: onOpen,
-    write: (text) => {
-      if (!stream.writableEnded && !stream.destroyed) stream.write(text);
-    },
+    decoded: true,
+    write: (line) => push(JSON.parse(line) as WatchEventValue),
+    push,
     end: () => {
       if (!stream.writableEnded && !stream.destroyed) stream.end();
     },
     get ended() {
       return stream.writableEnded || stream.destroyed;
     },
-    get backlog() {
-      return stream.writableLength + stream.readableLength;
+    get overloaded() {
+      return stream.writableLength + stream.readableLength > MAX_BUFFERED_EVENTS;
     },
     onClose: (listener) => {
       stream.once('close', listener);
@@ -149,7 +168,7 @@ export function planWatch(ctx: ResourceContext, req: ResourceRequest, onEvent?: 
           if (!event.key.startsWith(prefix)) return;
           const type = transition(def, sel, event);
           if (type) stream.writeEvent(type, event);
-          if (sink.backlog > MAX_BUFFERED_BYTES) finish(); // a client this far behind relists
+          if (sink.overloaded) finish(); // a client this far behind relists
         },
         onError: (err) => {
           stream.error(err instanceof ApiError ? err : errors.internal(String(err)));
@@ -197,13 +216,15 @@ class EventWriter {
   }
 
   writeEvent(type: WatchEventType, event: CachedEvent): void {
-    if (this.form.as === 'Object' && this.view.isStorage) this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
+    if (!this.sink.decoded && this.form.as === 'Object' && this.view.isStorage) this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
     else this.write(type, event.object);
   }
 
   /** One event with a stored object, shown at the watcher's version. */
   write(type: WatchEventType, object: KubeObject): void {
-    this.line(`${JSON.stringify({ type, object: this.shape(this.view.out(object)) })}\n`);
+    // A decoded watcher gets its own copy: stored objects are shared by every reader of the cache.
+    if (this.sink.decoded) this.value({ type, object: deepClone(this.shape(this.view.out(object))) });
+    else this.line(`${JSON.stringify({ type, object: this.shape(this.view.out(object)) })}\n`);
   }
 
   bookmark(revision: number, initialEventsEnd: boolean): void {
@@ -212,11 +233,11 @@ class EventWriter {
       apiVersion: this.view.apiVersion,
       metadata: { resourceVersion: String(revision), ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
     };
-    this.line(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    this.value({ type: 'BOOKMARK', object });
   }
 
   error(err: ApiError): void {
-    this.line(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`);
+    this.value({ type: 'ERROR', object: err.toStatus() });
   }
 
   private shape(object: KubeObject): unknown {
@@ -232,6 +253,14 @@ class EventWriter {
   private line(text: string): void {
     if (this.sink.ended) return;
     this.sink.write(text);
+    this.onEvent?.(this.def);
+  }
+
+  /** An event made here (not shared): as it is to a decoded sink, as its line to others. */
+  private value(event: WatchEventValue): void {
+    if (this.sink.ended) return;
+    if (this.sink.decoded) this.sink.push(event);
+    else this.sink.write(`${JSON.stringify(event)}\n`);
     this.onEvent?.(this.def);
   }
 }

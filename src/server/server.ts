@@ -20,7 +20,9 @@ import type { WatchPlan } from '../endpoints/watch.js';
 import type { LocalRequest, LocalResponse, LocalTransport } from '../client/local-transport.js';
 import { SchemaAdmission } from '../endpoints/admission.js';
 import type { AdmissionPlugin } from '../endpoints/admission.js';
+import { deepClone } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
+import { DecodedBody } from '../endpoints/body.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from '../endpoints/discovery.js';
 import { aggregatedDiscoveryVersion } from '../endpoints/negotiation.js';
 import { openApiV2Document, openApiV3Document, openApiV3Index } from '../openapi/documents.js';
@@ -253,53 +255,48 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     const failure = (err: unknown): LocalResponse => {
       const status = toApiError(err);
       if (status.code >= 500) options.logger.error({ err }, 'request failed');
-      return { statusCode: status.code, contentType: 'application/json', body: JSON.stringify(status.toStatus()) };
+      return { statusCode: status.code, contentType: 'application/json', value: status.toStatus() };
     };
-    const answer = (response: ApiResponse): LocalResponse => ({
-      statusCode: response.code,
-      contentType: response.contentType ?? 'application/json',
-      body: typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body),
-    });
-    const call = (req: LocalRequest) => apiCall(req.method, req.path, { contentType: req.contentType, accept: req.accept, userAgent: req.userAgent }, req.body);
+    // The answer becomes the caller's: a copy, since a body may hold objects the watch cache shares.
+    const answer = (response: ApiResponse): LocalResponse => {
+      const contentType = response.contentType ?? 'application/json';
+      if (typeof response.body !== 'string') return { statusCode: response.code, contentType, value: response.fresh ? response.body : deepClone(response.body) };
+      return contentType.includes('json') ? { statusCode: response.code, contentType, value: JSON.parse(response.body) as unknown } : { statusCode: response.code, contentType, text: response.body };
+    };
+    const call = (req: LocalRequest) =>
+      apiCall(req.method, req.path, { contentType: req.contentType, accept: req.accept, userAgent: req.userAgent }, req.body === undefined ? undefined : new DecodedBody(req.body));
+    const request = async (req: LocalRequest): Promise<LocalResponse> => {
+      if (!isApiPath(req.path)) {
+        const res = await app.inject({
+          method: req.method as 'GET',
+          url: req.path,
+          headers: { accept: req.accept, 'user-agent': req.userAgent, authorization: `Bearer ${token}`, ...(req.contentType ? { 'content-type': req.contentType } : {}) },
+          ...(req.body !== undefined ? { payload: JSON.stringify(req.body) } : {}),
+        });
+        return { statusCode: res.statusCode, contentType: res.headers['content-type'] as string | undefined, text: res.body };
+      }
+      try {
+        const outcome = await call(req);
+        if ('watch' in outcome) throw errors.badRequest('a watch is read as a stream');
+        return answer(outcome.response);
+      } catch (err) {
+        return failure(err);
+      }
+    };
     return {
-      async request(req) {
-        if (!isApiPath(req.path)) {
-          const res = await app.inject({
-            method: req.method as 'GET',
-            url: req.path,
-            headers: { accept: req.accept, 'user-agent': req.userAgent, authorization: `Bearer ${token}`, ...(req.contentType ? { 'content-type': req.contentType } : {}) },
-            ...(req.body ? { payload: req.body } : {}),
-          });
-          return { statusCode: res.statusCode, contentType: res.headers['content-type'] as string | undefined, body: res.body };
-        }
+      request,
+      async stream(req) {
+        if (!isApiPath(req.path)) return request(req);
+        let outcome: ApiOutcome;
         try {
-          const outcome = await call(req);
-          if ('watch' in outcome) throw errors.badRequest('a watch is read as a stream');
-          return answer(outcome.response);
+          outcome = await call(req);
         } catch (err) {
           return failure(err);
         }
-      },
-      async stream(req) {
-        const stream = new PassThrough();
-        const head: { statusCode: number; headers: Record<string, string | undefined> } = { statusCode: 200, headers: {} };
-        let outcome: ApiOutcome | undefined;
-        let done: LocalResponse | undefined;
-        try {
-          outcome = isApiPath(req.path) ? await call(req) : undefined;
-          if (!outcome) done = await this.request(req);
-          else if ('response' in outcome) done = answer(outcome.response);
-        } catch (err) {
-          done = failure(err);
-        }
-        if (done) {
-          head.statusCode = done.statusCode;
-          head.headers['content-type'] = done.contentType;
-          stream.end(done.body);
-        } else if (outcome && 'watch' in outcome) {
-          void outcome.watch.start(streamWatchSink(stream, (headers) => Object.assign(head.headers, Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])))));
-        }
-        return Object.assign(stream, head);
+        if ('response' in outcome) return answer(outcome.response);
+        const stream = new PassThrough({ objectMode: true });
+        void outcome.watch.start(streamWatchSink(stream, () => undefined));
+        return stream;
       },
     };
   }

@@ -115,16 +115,18 @@ t.test('paths outside /api and /apis: discovery roots, health, version', async (
 t.test('the in-process credential never works over the network', async (t) => {
   // Catch the token the local transport hands to fastify's inject, then present it over HTTPS.
   const app = cp.server.app;
-  const inject = app.inject.bind(app);
+  type Inject = (opts: { headers?: Record<string, string> }) => Promise<unknown>;
+  const patchable = app as unknown as { inject: Inject };
+  const inject = patchable.inject.bind(app);
   let authorization: string | undefined;
-  (app as unknown as { inject: unknown }).inject = (opts: { headers?: Record<string, string> }) => {
+  patchable.inject = (opts) => {
     authorization = opts.headers?.['authorization'];
-    return inject(opts as Parameters<typeof inject>[0]);
+    return inject(opts);
   };
   try {
     t.equal((await local.getRaw('/openapi/v2')).code, 200);
   } finally {
-    (app as unknown as { inject: unknown }).inject = inject;
+    patchable.inject = inject;
   }
   t.match(authorization, /^Bearer .{20,}/, 'injected requests carry a bearer token');
   const code = await new Promise<number>((resolve, reject) => {
@@ -188,7 +190,7 @@ t.test('watch: events in order, resume, 410, abort and close', async (t) => {
     }
   })();
   setTimeout(() => aborted.abort(), 50);
-  await t.rejects(abortedWatch, undefined, 'an aborted watch ends');
+  await t.rejects(abortedWatch, 'an aborted watch ends');
   const other = new HttpClient({ server: cp.url, local: cp.server.localTransport({ name: 'other', groups: ['system:authenticated'] }) });
   const closedWatch = (async () => {
     for await (const _ of other.watch(resourcePath(CONFIGMAPS, NS))) {
@@ -196,7 +198,7 @@ t.test('watch: events in order, resume, 410, abort and close', async (t) => {
     }
   })();
   setTimeout(() => other.close(), 50);
-  await t.rejects(closedWatch, undefined, 'closing the client ends its watches');
+  await t.rejects(closedWatch, 'closing the client ends its watches');
   await t.rejects(other.get(resourcePath(CONFIGMAPS, NS)), /closed/, 'a closed client sends nothing');
 });
 
@@ -218,4 +220,24 @@ t.test('an informer over the local transport sees every change, in order', async
   const expected = [...Array.from({ length: 20 }, (_, i) => `add c${i}`), 'update c3', 'delete c4'];
   for (let i = 0; i < 100 && log.length < expected.length; i++) await new Promise((r) => setTimeout(r, 20));
   t.same(log, expected, 'in order, each once');
+});
+
+t.test('what a client gets or sends is its own: changing it changes nothing on the server', async (t) => {
+  const body = configMap('local-own', { k: 'v' });
+  const created = await local.create(resourcePath(CONFIGMAPS, NS), body);
+  t.same(body.metadata, { name: 'local-own' }, 'the server did not write into the body the client passed');
+  (created['data'] as Record<string, string>)['k'] = 'changed by the client';
+  const listed = await local.list(resourcePath(CONFIGMAPS, NS));
+  const fromList = listed.items.find((i) => i.metadata.name === 'local-own') as KubeObject;
+  t.same(fromList['data'], { k: 'v' });
+  (fromList['data'] as Record<string, string>)['k'] = 'changed again';
+  const events: WatchEvent[] = [];
+  for await (const event of local.watch(resourcePath(CONFIGMAPS, NS), { fieldSelector: 'metadata.name=local-own', timeoutSeconds: 1 })) {
+    events.push(event);
+    (event.object['data'] as Record<string, string>)['k'] = 'changed by a watcher';
+    break;
+  }
+  t.equal(events[0]?.type, 'ADDED');
+  t.same((await local.get(resourcePath(CONFIGMAPS, NS, 'local-own')))['data'], { k: 'v' }, 'the cache still holds what was stored');
+  t.same((await cp.admin.get(resourcePath(CONFIGMAPS, NS, 'local-own')))['data'], { k: 'v' });
 });
