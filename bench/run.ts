@@ -24,7 +24,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   // BENCH_SCHEDULER_TRANSPORT names one.
   scheduler: async () => {
     const only = process.env['BENCH_SCHEDULER_TRANSPORT'];
-    const transports = only === 'https' || only === 'in-process' ? [only] : (['in-process', 'https'] as const);
+    const transports: readonly ('https' | 'in-process')[] = only === 'https' || only === 'in-process' ? [only] : ['in-process', 'https'];
     const runs = [];
     for (const transport of transports) {
       runs.push(await schedulerBench({
