@@ -31,6 +31,8 @@ export interface PropagationBenchOptions {
   readonly seconds: number;
   readonly coldDeployments: number;
   readonly timeoutSeconds: number;
+  /** `flotilla serve --controller-transport`: how the controllers reach the API. */
+  readonly transport: 'https' | 'in-process';
 }
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
@@ -103,7 +105,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
   const timeoutMs = options.timeoutSeconds * 1000;
 
   const startServe = async (dataDir: string, extra: readonly string[] = []): Promise<Plane> => {
-    const serve = spawnFlotilla('flotilla serve', ['serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', '--cluster-status-update-frequency', '5s', '--cluster-failure-threshold', '10s', '--cluster-success-threshold', '1s', ...extra], procs);
+    const serve = spawnFlotilla('flotilla serve', ['serve', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', '--controller-transport', options.transport, '--cluster-status-update-frequency', '5s', '--cluster-failure-threshold', '10s', '--cluster-success-threshold', '1s', ...extra], procs);
     const match = await waitForOutput(serve, /kubeconfig: (\S+)/, 60_000);
     const kubeconfig = match[1] as string;
     const client = new HttpClient({ ...clientConfig(await loadKubeconfig(kubeconfig), 30_000, 'flotilla-bench/propagation'), maxSockets: 64 });
@@ -208,6 +210,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
       serveRssMaxMiB: round(rssMax / 1024),
       loadAverage1m: round(loadavg()[0] ?? 0, 2),
     };
+    printTable(`propagation: controllers over ${options.transport}`, [{ metric: 'serve --controller-transport', value: options.transport }]);
     printTable('propagation: steady 20 templates/s, Duplicated to every member (create → FullyApplied; create → status aggregated)', Object.entries(steady).map(([metric, value]) => ({ metric, value })));
     await bindings.stop();
     await templates.stop();
@@ -267,7 +270,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     };
     await watch.stop();
     printTable(`propagation: cold start of ${n} Deployments + ${n} PropagationPolicies + ${n} ConfigMaps (propagateDeps) to 2 members`, Object.entries(coldFigures).map(([metric, value]) => ({ metric, value })));
-    return { scenario: 'propagation', steady, cold: coldFigures };
+    return { scenario: 'propagation', transport: options.transport, steady, cold: coldFigures };
   } finally {
     for (const client of clients) client.close();
     for (const proc of procs.splice(0)) await stopProc(proc).catch(() => undefined);

@@ -19,6 +19,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     seconds: Number(process.env['BENCH_PROPAGATION_SECONDS'] ?? 15),
     coldDeployments: Number(process.env['BENCH_PROPAGATION_COLD_DEPLOYMENTS'] ?? 5000),
     timeoutSeconds: 120,
+    transport: process.env['BENCH_PROPAGATION_TRANSPORT'] === 'https' ? 'https' : 'in-process',
   }),
   // Both ways the controllers can reach the API (`flotilla serve --controller-transport`), unless
   // BENCH_SCHEDULER_TRANSPORT names one.

@@ -17,8 +17,9 @@ import type { RunningSimulator } from './simulator/index.js';
  * One simulated member cluster: our own API server (embedded store, own CA, admin kubeconfig, the
  * Kubernetes kinds a member has — no federation API), its garbage collector and namespace
  * controller, and the simulator in place of kubelets, the scheduler and the workload controllers.
- * Faults for tests and demos: pause (every connection is dropped, as if the machine went away),
- * NotReady (/readyz answers 500 and the nodes turn NotReady), node removal.
+ * Faults for tests and demos: pause (every connection from outside is dropped, as if the network to
+ * the machine went away; inside, the cluster keeps running), NotReady (/readyz answers 500 and the
+ * nodes turn NotReady), node removal.
  */
 export interface MemberOptions {
   readonly name: string;
@@ -81,8 +82,24 @@ export async function startMember(options: MemberOptions): Promise<RunningMember
     await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem, clusterName: options.name, contextName: options.name });
 
     const controllerCert = await issueClientCertificate(pki, { commonName: 'system:flotilla-controller-manager', organizations: ['system:masters'] });
-    controllers = await startControllers({ server: url, caPem: pki.caCertPem, certPem: controllerCert.certPem, keyPem: controllerCert.keyPem, logger: logger.child({ component: 'controllers' }), rediscoveryMs: 30_000 });
-    client = new HttpClient({ server: url, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem, userAgent: 'flotilla-member-simulator/v0.1.0', fieldManager: 'flotilla-member-simulator' });
+    // The member's own controllers and its workload simulator live in its process: they reach its
+    // API in-process (TLS and sockets are for the control plane and kubectl). A paused member
+    // keeps running inside, as a cluster cut off from its control plane does.
+    controllers = await startControllers({
+      server: url,
+      caPem: pki.caCertPem,
+      certPem: controllerCert.certPem,
+      keyPem: controllerCert.keyPem,
+      local: server.localTransport({ name: 'system:flotilla-controller-manager', groups: ['system:masters', 'system:authenticated'] }),
+      logger: logger.child({ component: 'controllers' }),
+      rediscoveryMs: 30_000,
+    });
+    client = new HttpClient({
+      server: url,
+      userAgent: 'flotilla-member-simulator/v0.1.0',
+      fieldManager: 'flotilla-member-simulator',
+      local: server.localTransport({ name: 'system:flotilla-member-simulator', groups: ['system:masters', 'system:authenticated'] }),
+    });
     simulator = await startSimulator({
       client,
       logger: logger.child({ component: 'simulator' }),

@@ -76,16 +76,50 @@ export function omitEmpty<T extends Record<string, unknown>>(status: T, keep: re
 }
 
 /**
+ * The objects each client's status writes returned, by path, until its informers catch up: a
+ * controller that reconciles again before the watch brings back its own write (a pod turned ready
+ * right after the ReplicaSet's status went out) builds on what it wrote, not on the stale cached
+ * copy — which would only earn a 409 and a retry.
+ */
+const writtenByClient = new WeakMap<ApiClient, Map<string, KubeObject>>();
+const MAX_REMEMBERED_WRITES = 10_000;
+
+function resourceVersionOf(object: KubeObject): number {
+  const rv = Number(object.metadata.resourceVersion);
+  return Number.isFinite(rv) ? rv : 0;
+}
+
+/** The newer of the cached object and the one this client last wrote at `path`. */
+function newestKnown(client: ApiClient, path: string, cached: KubeObject): KubeObject {
+  const written = writtenByClient.get(client)?.get(path);
+  if (!written) return cached;
+  if (written.metadata.uid === cached.metadata.uid && resourceVersionOf(written) > resourceVersionOf(cached)) return written;
+  writtenByClient.get(client)?.delete(path); // the cache has caught up (or the object was replaced)
+  return cached;
+}
+
+function remember(client: ApiClient, path: string, written: KubeObject): void {
+  let byPath = writtenByClient.get(client);
+  if (!byPath) writtenByClient.set(client, (byPath = new Map()));
+  if (byPath.size >= MAX_REMEMBERED_WRITES) byPath.clear();
+  byPath.set(path, written);
+}
+
+/**
  * Writes `status` through the /status subresource when it differs from the object's current status:
- * a PUT of the cached object with the new status, so the object's resourceVersion is the
- * precondition (a stale view fails with 409 and is retried against the newer object) and the status
- * is stored exactly as given (null members included, as kube's serialization has them). Returns the
- * written object, or undefined when there was nothing to write.
+ * a PUT of the object with the new status, so the object's resourceVersion is the precondition (a
+ * stale view fails with 409 and is retried against the newer object) and the status is stored
+ * exactly as given (null members included, as kube's serialization has them). The object is the
+ * cached one, or this client's own last write of it when the cache has not seen that yet. Returns
+ * the written object, or undefined when there was nothing to write.
  */
 export async function writeStatus(client: ApiClient, path: string, object: KubeObject, status: Record<string, unknown>, signal?: AbortSignal): Promise<KubeObject | undefined> {
-  const current = isPlainObject(object['status']) ? object['status'] : {};
+  const base = newestKnown(client, path, object);
+  const current = isPlainObject(base['status']) ? base['status'] : {};
   if (isDeepStrictEqual(current, status)) return undefined;
-  return client.update(`${path}/status`, { ...object, status }, signal ? { signal } : {});
+  const written = await client.update(`${path}/status`, { ...base, status }, signal ? { signal } : {});
+  remember(client, path, written);
+  return written;
 }
 
 /** Runs `fn` over items with at most `limit` at a time; collects the first error and rethrows it at the end. */
