@@ -251,10 +251,14 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     watch.addHandlers({ onAdd: track, onUpdate: (_old, rb) => track(rb) });
     watch.start();
     let coldRssMax = 0;
+    // Bounded: a cold start that does not finish is reported with how far it got, not thrown away.
+    let finished = true;
     await until(() => `${fullyApplied.size}/${2 * n} bindings FullyApplied`, () => {
       coldRssMax = Math.max(coldRssMax, rssKb(pid));
       return fullyApplied.size >= 2 * n;
-    }, timeoutMs * 4);
+    }, timeoutMs * 4).catch(() => {
+      finished = false;
+    });
     const coldSeconds = (performance.now() - restartAt) / 1000;
     const coldFigures = {
       deployments: n,
@@ -262,8 +266,9 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
       policies: n,
       worksApplied: 4 * n,
       setupCreatesPerSecond: round((3 * n) / setupSeconds),
-      coldStartSeconds: round(coldSeconds),
-      target: coldSeconds <= 40 ? 'met (≤ 40 s)' : 'NOT met (≤ 40 s)',
+      coldStartSeconds: finished ? round(coldSeconds) : `unfinished: ${fullyApplied.size}/${2 * n} bindings FullyApplied after ${round(coldSeconds)} s`,
+      bindingsFullyAppliedPerSecond: round(fullyApplied.size / coldSeconds),
+      target: finished && coldSeconds <= 40 ? 'met (≤ 40 s)' : 'NOT met (≤ 40 s)',
       serveCpuPctOfOneCore: round(((cpuTicks(pid) - cpuCold0) / ticksPerSecond() / coldSeconds) * 100),
       serveRssMaxMiB: round(coldRssMax / 1024),
       loadAverage1m: round(loadavg()[0] ?? 0, 2),

@@ -1,12 +1,11 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { isPlainObject } from '../api/object.js';
+import { deepClone, isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError } from '../api/status.js';
 import type { Status, StatusReason } from '../api/status.js';
 import { isLocalStream } from './local-transport.js';
 import type { LocalRequest, LocalResponse, LocalStream, LocalTransport } from './local-transport.js';
-import { deepClone } from '../api/object.js';
 
 /**
  * A small Kubernetes API client: JSON over HTTPS with keep-alive, authenticated by a client
@@ -435,16 +434,17 @@ export class HttpClient implements ApiClient {
 
   /** One request whose answer is JSON; non-2xx → ApiError. */
   private async json(req: RawRequest): Promise<unknown> {
-    const timeout = AbortSignal.timeout(this.config.requestTimeoutMs ?? 60_000);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let code: number;
     let body: unknown;
     const local = this.config.local;
     if (local) {
-      const res = await this.localRequest(local, { ...req, signal });
+      // In-process there is no connection to time out: the server answers or fails.
+      const res = await this.localRequest(local, req);
       code = res.statusCode;
       body = res.value !== undefined ? res.value : decodeJson(res.text ?? '', code, res.contentType);
     } else {
+      const timeout = AbortSignal.timeout(this.config.requestTimeoutMs ?? 60_000);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       const res = await this.exchange({ ...req, signal });
       code = res.code;
       body = decodeJson(res.body, code, res.contentType);

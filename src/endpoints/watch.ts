@@ -85,12 +85,12 @@ export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchS
 }
 
 /** A watch read in-process: event values go into `stream` (object mode); destroying it is the watcher leaving. */
-export function streamWatchSink(stream: PassThrough, onOpen: (headers: Record<string, string>) => void): WatchSink {
+export function streamWatchSink(stream: PassThrough): WatchSink {
   const push = (event: WatchEventValue): void => {
     if (!stream.writableEnded && !stream.destroyed) stream.write(event);
   };
   return {
-    open: onOpen,
+    open: () => undefined, // an open stream is the 200
     decoded: true,
     write: (line) => push(JSON.parse(line) as WatchEventValue),
     push,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,12 +14,12 @@ import { parseRequestInfo } from '../endpoints/request-info.js';
 import type { ResourceRequestInfo } from '../endpoints/request-info.js';
 import { handleResource } from '../endpoints/resource-handlers.js';
 import type { ApiResponse, ConnectHandler, ResourceContext, ResourceRequest, ReviewHandler } from '../endpoints/resource-handlers.js';
-import { httpWatchSink, planWatch, streamWatchSink } from '../endpoints/watch.js';
-import type { WatchPlan } from '../endpoints/watch.js';
-import type { LocalRequest, LocalResponse, LocalTransport } from '../client/local-transport.js';
+import { httpWatchSink, planWatch } from '../endpoints/watch.js';
+import type { LocalTransport } from '../client/local-transport.js';
+import { createLocalTransport } from './local-transport.js';
+import type { ApiOutcome } from './local-transport.js';
 import { SchemaAdmission } from '../endpoints/admission.js';
 import type { AdmissionPlugin } from '../endpoints/admission.js';
-import { deepClone } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { DecodedBody } from '../endpoints/body.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from '../endpoints/discovery.js';
@@ -93,9 +92,6 @@ interface RequestHeaders {
   readonly accept: string | undefined;
   readonly userAgent: string | undefined;
 }
-
-/** What an API request comes to: an answer, or a watch to run. */
-type ApiOutcome = { readonly response: ApiResponse } | { readonly watch: WatchPlan };
 
 /** 3 MiB, kube-apiserver's request body limit (objects in etcd stay under ~1.5 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -242,31 +238,12 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
     }
   }
 
-  /**
-   * In-process clients (the controllers of `flotilla serve`, with `--controller-transport
-   * in-process`): requests under /api and /apis go straight to `apiCall`; anything else (discovery
-   * roots, health, OpenAPI) through fastify's inject, authenticated by a token that exists only in
-   * this process and is honoured only on injected (socketless) requests.
-   */
   function localTransport(user: UserInfo): LocalTransport {
     const token = randomBytes(32).toString('base64url');
     loopbackUsers.set(token, user);
-    const isApiPath = (path: string) => path.startsWith('/api/') || path.startsWith('/apis/');
-    const failure = (err: unknown): LocalResponse => {
-      const status = toApiError(err);
-      if (status.code >= 500) options.logger.error({ err }, 'request failed');
-      return { statusCode: status.code, contentType: 'application/json', value: status.toStatus() };
-    };
-    // The answer becomes the caller's: a copy, since a body may hold objects the watch cache shares.
-    const answer = (response: ApiResponse): LocalResponse => {
-      const contentType = response.contentType ?? 'application/json';
-      if (typeof response.body !== 'string') return { statusCode: response.code, contentType, value: response.fresh ? response.body : deepClone(response.body) };
-      return contentType.includes('json') ? { statusCode: response.code, contentType, value: JSON.parse(response.body) as unknown } : { statusCode: response.code, contentType, text: response.body };
-    };
-    const call = (req: LocalRequest) =>
-      apiCall(req.method, req.path, { contentType: req.contentType, accept: req.accept, userAgent: req.userAgent }, req.body === undefined ? undefined : new DecodedBody(req.body));
-    const request = async (req: LocalRequest): Promise<LocalResponse> => {
-      if (!isApiPath(req.path)) {
+    return createLocalTransport({
+      call: (req) => apiCall(req.method, req.path, { contentType: req.contentType, accept: req.accept, userAgent: req.userAgent }, req.body === undefined ? undefined : new DecodedBody(req.body)),
+      inject: async (req) => {
         const res = await app.inject({
           method: req.method as 'GET',
           url: req.path,
@@ -274,31 +251,13 @@ export async function buildServer(options: ServerOptions): Promise<ApiServer> {
           ...(req.body !== undefined ? { payload: JSON.stringify(req.body) } : {}),
         });
         return { statusCode: res.statusCode, contentType: res.headers['content-type'] as string | undefined, text: res.body };
-      }
-      try {
-        const outcome = await call(req);
-        if ('watch' in outcome) throw errors.badRequest('a watch is read as a stream');
-        return answer(outcome.response);
-      } catch (err) {
-        return failure(err);
-      }
-    };
-    return {
-      request,
-      async stream(req) {
-        if (!isApiPath(req.path)) return request(req);
-        let outcome: ApiOutcome;
-        try {
-          outcome = await call(req);
-        } catch (err) {
-          return failure(err);
-        }
-        if ('response' in outcome) return answer(outcome.response);
-        const stream = new PassThrough({ objectMode: true });
-        void outcome.watch.start(streamWatchSink(stream, () => undefined));
-        return stream;
       },
-    };
+      failure: (err) => {
+        const status = toApiError(err);
+        if (status.code >= 500) options.logger.error({ err }, 'request failed');
+        return status;
+      },
+    });
   }
 
   function discoveryDocument(path: string): object {
