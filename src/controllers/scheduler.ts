@@ -64,6 +64,11 @@ export class BindingScheduler extends LoopController {
   private readonly bindings: Record<BindingKind, Informer>;
   /** The generation whose status this scheduler last wrote, by binding key (the cache may lag behind it). */
   private readonly observedWritten = new Map<string, number>();
+  /**
+   * The resourceVersion of this scheduler's last spec write, by binding key, until the informer
+   * brings it back: that event is the decision already made, not a reason to decide again.
+   */
+  private readonly ownSpecWrites = new Map<string, string>();
   /** Decisions made, writes done, and the last 100k decisions' algorithm times (ms), for `bench scheduler`. */
   readonly stats = { decisions: 0, specWrites: 0, statusWrites: 0, algorithmMs: [] as number[] };
 
@@ -91,7 +96,10 @@ export class BindingScheduler extends LoopController {
       this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
         onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
         onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
-        onDelete: (binding) => this.observedWritten.delete(`${kind}|${objectKey(binding)}`),
+        onDelete: (binding) => {
+          this.observedWritten.delete(`${kind}|${objectKey(binding)}`);
+          this.ownSpecWrites.delete(`${kind}|${objectKey(binding)}`);
+        },
       });
     this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
   }
@@ -111,9 +119,15 @@ export class BindingScheduler extends LoopController {
 
   private bindingChanged(kind: BindingKind, old: KubeObject | undefined, binding: KubeObject): void {
     if (!this.responsibleFor(binding)) return;
+    const key = `${kind}|${objectKey(binding)}`;
     // Our own status writes do not change the generation; a resync (old === binding) looks again.
     if (old && old !== binding && old.metadata.generation === binding.metadata.generation && jsonEqual(old.metadata.labels, binding.metadata.labels) && jsonEqual(old.metadata.annotations, binding.metadata.annotations)) return;
-    this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+    // Our own spec write coming back: the reconcile that made it has written the status too.
+    if (old && old !== binding && this.ownSpecWrites.get(key) === binding.metadata.resourceVersion) {
+      this.ownSpecWrites.delete(key);
+      return;
+    }
+    this.loop.queue.add(key);
   }
 
   private clusterChanged(old: KubeObject, cluster: KubeObject): void {
@@ -159,7 +173,14 @@ export class BindingScheduler extends LoopController {
     }
     this.stats.decisions++;
     const started = performance.now();
-    const result = scheduleBinding({ clusters, spec, status });
+    let result = scheduleBinding({ clusters, spec, status });
+    if (trigger.kind === 'always' && result.scheduled && result.clusters && !jsonEqual(result.clusters, spec.clusters ?? [])) {
+      // Karmada decides a Duplicated or non-workload binding again when its own write comes back,
+      // and ClusterLocality then ranks the clusters just added as already scheduled (their order
+      // moves). That second decision is made here, so that one write carries where it settles.
+      const settled = scheduleBinding({ clusters, spec: { ...spec, clusters: result.clusters }, status });
+      if (settled.scheduled) result = settled;
+    }
     if (this.stats.algorithmMs.length < 100_000) this.stats.algorithmMs.push(performance.now() - started);
     const scheduled = await this.writeDecision(kind, binding, result, trigger.kind !== 'always', key);
     if (!result.scheduled) throw new SchedulingFailed(`${result.condition.reason}: ${result.condition.message}`);
@@ -187,6 +208,7 @@ export class BindingScheduler extends LoopController {
       if (newClusters && newClusters.length > 0) updatedSpec['clusters'] = newClusters;
       else delete updatedSpec['clusters'];
       current = await this.client.update(bindingPath(kind, binding), updated, { signal: this.loop.signal });
+      if (current.metadata.resourceVersion !== undefined) this.ownSpecWrites.set(key, current.metadata.resourceVersion);
       this.stats.specWrites++;
     }
     const previous = scheduledCondition(binding);

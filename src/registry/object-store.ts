@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { Store } from '../../storage/types.js';
+import type { KeyValue, Store } from '../../storage/types.js';
 import { ConflictError, isStorageError } from '../../storage/errors.js';
 import { deepClone, isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
@@ -236,10 +236,13 @@ export class ObjectStore {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const expected = body.metadata.resourceVersion;
-    return this.guaranteedUpdate(def, namespace, name, (current) => {
+    // The body replaces the object: `current` is only compared, so it needs no copy of its own; the
+    // body is the request's own (nothing else holds it), so it needs none either — on a lost race
+    // the merge simply runs over it again, every server-owned field taken afresh from the winner.
+    return this.updateFrom(def, namespace, name, (current) => {
       if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(target(def, name));
       return body;
-    }, options);
+    }, options, false);
   }
 
   /**
@@ -253,9 +256,26 @@ export class ObjectStore {
     mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
     options: WriteOptions & { subresource?: string } = {},
   ): Promise<KubeObject> {
+    return this.updateFrom(def, namespace, name, (current) => mutate(deepClone(current)), options);
+  }
+
+  /**
+   * guaranteedUpdate for a `desiredOf` that leaves `current` as it is (it only reads it). What it
+   * returns is copied (it may share parts with `current`), unless `copyDesired` is false: the
+   * caller's object is then merged into in place.
+   */
+  private async updateFrom(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    desiredOf: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    options: WriteOptions & { subresource?: string },
+    copyDesired = true,
+  ): Promise<KubeObject> {
     const strategy = strategyFor(def.group, def.kind);
     return this.compareAndSwap(def, namespace, name, async (current): Promise<Step<KubeObject>> => {
-      const desired = deepClone(await mutate(deepClone(current)));
+      const wanted = await desiredOf(current);
+      const desired = copyDesired ? deepClone(wanted) : wanted;
       const next = this.merge(def, strategy, current, desired, options.subresource);
       if (options.keepManagedFields) next.metadata.managedFields = desired.metadata.managedFields ?? [];
       const failures = [...validateMeta(next), ...(strategy.validate?.(next, current) ?? [])];
@@ -323,7 +343,7 @@ export class ObjectStore {
     let kv = await this.store.get(key);
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       if (!kv) throw errors.notFound(target(def, name));
-      const decision = await step(decodeObject(kv));
+      const decision = await step(this.currentOf(def, key, kv));
       if ('done' in decision) return decision.done;
       const object = 'put' in decision ? decision.put : decision.remove;
       try {
@@ -334,6 +354,16 @@ export class ObjectStore {
       }
     }
     throw errors.conflict(target(def, name), 'too many concurrent updates; please try again');
+  }
+
+  /**
+   * The stored object `kv` holds, decoded — or copied from the watch cache when the cache holds that
+   * very revision (a copy costs a fraction of parsing the JSON again).
+   */
+  private currentOf(def: ResourceDefinition, key: string, kv: KeyValue): KubeObject {
+    const cached = this.hub.existing(keyPrefix(def))?.get(key);
+    if (cached !== undefined && cached.metadata.resourceVersion === String(kv.modRevision)) return deepClone(cached);
+    return decodeObject(kv);
   }
 
   /** Combines the stored object with the client's desired one the way kube's update strategies do. */

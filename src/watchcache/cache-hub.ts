@@ -44,6 +44,11 @@ export class CacheHub implements CacheFeed {
     return cache;
   }
 
+  /** The cache of `prefix` if one runs (never starts one). */
+  existing(prefix: string): WatchCache | undefined {
+    return this.caches.get(prefix);
+  }
+
   drop(prefix: string): void {
     this.caches.get(prefix)?.stop();
     this.caches.delete(prefix);
