@@ -21,10 +21,21 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-export interface ControllerLoopOptions<K> {
-  readonly name: string;
+/** What a controller manager gives each of its controllers: the API client, a logger, the shared informers. */
+export interface ControllerContext {
   readonly client: ApiClient;
   readonly logger: Logger;
+  /** Informers shared with the manager's other controllers (one list+watch and one cache per path). */
+  readonly sharedInformers?: SharedInformers;
+}
+
+/** The context part of a controller's options, to open a ControllerLoop with. */
+export function contextOf(options: ControllerContext): ControllerContext {
+  return { client: options.client, logger: options.logger, ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}) };
+}
+
+export interface ControllerLoopOptions<K> extends ControllerContext {
+  readonly name: string;
   readonly reconcile: (key: K) => Promise<ReconcileResult>;
   /** Concurrent reconciles; default 2. */
   readonly workers?: number;
@@ -35,8 +46,6 @@ export interface ControllerLoopOptions<K> {
   readonly expectedError?: (err: unknown) => boolean;
   /** Keys are printed in logs as this field; default 'key'. */
   readonly keyField?: string;
-  /** Informers shared with the manager's other controllers (one list+watch and one cache per path). */
-  readonly sharedInformers?: SharedInformers;
 }
 
 /**

@@ -1,12 +1,10 @@
-import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
-import { objectKey } from '../client/informer.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import { LabelIndex } from '../client/label-index.js';
 import { RestMapper } from '../client/rest-mapper.js';
@@ -20,7 +18,7 @@ import { crdReplicaPaths } from '../karmada/replicas.js';
 import { buildWork } from '../karmada/work-builder.js';
 import type { ClusterObject, GracefulEvictionTask, TargetCluster } from '../scheduler/types.js';
 import { owningBindingKey, workPath, writeWork } from './work-writer.js';
-import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import { bindingInformers, bindingKey, bindingPath, parseBindingKey } from './binding-kinds.js';
 import type { BindingKind } from './binding-kinds.js';
 
 /**
@@ -44,10 +42,7 @@ import type { BindingKind } from './binding-kinds.js';
 const FINALIZERS = { rb: BINDING_CONTROLLER_FINALIZER, crb: CLUSTER_RESOURCE_BINDING_CONTROLLER_FINALIZER } as const;
 const ID_LABELS = { rb: RESOURCE_BINDING_ID_LABEL, crb: CLUSTER_RESOURCE_BINDING_ID_LABEL } as const;
 
-export interface BindingControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface BindingControllerOptions extends ControllerContext {
   /** Concurrent reconciles; default 4. */
   readonly workers?: number;
 }
@@ -99,24 +94,20 @@ export class BindingController extends LoopController {
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: options.workers ?? 4,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       expectedError: (err) => err instanceof OverrideError || isApiError(err, 404),
       keyField: 'binding',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
-    const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
-        onAdd: (binding) => this.enqueue(kind, binding),
-        onUpdate: (old, binding) => {
-          if (old === binding || specOrMetadataChanged(old, binding)) this.enqueue(kind, binding);
-        },
-      });
-    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    this.bindings = bindingInformers(this.loop, (kind) => ({
+      onAdd: (binding) => this.enqueue(kind, binding),
+      onUpdate: (old, binding) => {
+        if (old === binding || specOrMetadataChanged(old, binding)) this.enqueue(kind, binding);
+      },
+    }));
     this.works = this.loop.informer(resourcePath(WORKS));
     this.worksByBinding = new LabelIndex(this.works, [RESOURCE_BINDING_ID_LABEL, CLUSTER_RESOURCE_BINDING_ID_LABEL]);
     this.works.addHandlers({
@@ -145,7 +136,7 @@ export class BindingController extends LoopController {
   // ---- events ----
 
   private enqueue(kind: BindingKind, binding: KubeObject): void {
-    this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+    this.loop.queue.add(bindingKey(kind, binding));
   }
 
   private enqueueOwnerOf(work: KubeObject): void {

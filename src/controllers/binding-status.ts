@@ -1,12 +1,10 @@
-import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
-import { objectKey } from '../client/informer.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import { LabelIndex } from '../client/label-index.js';
 import { RestMapper } from '../client/rest-mapper.js';
@@ -17,7 +15,7 @@ import type { Condition } from './cluster-controller.js';
 import { upsertCondition } from './conditions.js';
 import { bindingTargets, clustersKeptByEviction } from './binding-controller.js';
 import { owningBindingKey } from './work-writer.js';
-import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import { bindingInformers, bindingKey, bindingPath, onGenerationChange, parseBindingKey } from './binding-kinds.js';
 import type { BindingKind } from './binding-kinds.js';
 
 /**
@@ -30,10 +28,7 @@ import type { BindingKind } from './binding-kinds.js';
  */
 const ID_LABELS = { rb: RESOURCE_BINDING_ID_LABEL, crb: CLUSTER_RESOURCE_BINDING_ID_LABEL } as const;
 
-export interface BindingStatusControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface BindingStatusControllerOptions extends ControllerContext {
   /** Concurrent reconciles; default 4. */
   readonly workers?: number;
   /** How long Work changes of one binding are gathered before its status is computed; default 50 ms. */
@@ -55,23 +50,14 @@ export class BindingStatusController extends LoopController {
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: options.workers ?? 4,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       keyField: 'binding',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
-    const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
-        onAdd: (binding) => this.loop.queue.add(`${kind}|${objectKey(binding)}`),
-        onUpdate: (old, binding) => {
-          if (old === binding || old.metadata.generation !== binding.metadata.generation) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
-        },
-      });
-    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    this.bindings = bindingInformers(this.loop, (kind) => onGenerationChange((binding) => this.loop.queue.add(bindingKey(kind, binding))));
     const works = this.loop.informer(resourcePath(WORKS));
     this.worksByBinding = new LabelIndex(works, [RESOURCE_BINDING_ID_LABEL, CLUSTER_RESOURCE_BINDING_ID_LABEL]);
     // A binding's Works report in bursts (every cluster, Applied then manifest status): gather a burst

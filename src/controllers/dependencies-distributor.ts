@@ -1,11 +1,10 @@
-import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { RestMapper } from '../client/rest-mapper.js';
@@ -33,10 +32,7 @@ const DEPENDENCY_KINDS = [
 /** Read on demand (the control plane may not serve it): a claim created later is seen at the next resync. */
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' } as const;
 
-export interface DependenciesDistributorOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface DependenciesDistributorOptions extends ControllerContext {
 }
 
 const specOf = (binding: KubeObject): Record<string, unknown> => (isPlainObject(binding['spec']) ? binding['spec'] : {});
@@ -55,14 +51,12 @@ export class DependenciesDistributor extends LoopController {
     this.client = options.client;
     this.mapper = new RestMapper(options.client);
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: 2,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       keyField: 'binding',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const parentChanged = (binding: KubeObject) => {
       const spec = specOf(binding);

@@ -1,10 +1,9 @@
-import type { Logger } from 'pino';
 import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { MemberConnectionError } from '../federation/member-connection.js';
@@ -43,12 +42,9 @@ const CONFLICT_RESOLUTION_ANNOTATION = 'work.karmada.io/conflict-resolution';
 const WORK_NAME_ANNOTATION = 'work.karmada.io/name';
 const WORK_NAMESPACE_ANNOTATION = 'work.karmada.io/namespace';
 
-export interface ExecutionControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
+export interface ExecutionControllerOptions extends ControllerContext {
   readonly connections: MemberConnections;
   readonly memberInformers: MemberInformers;
-  readonly sharedInformers?: SharedInformers;
   /** Concurrent reconciles; default 8. */
   readonly workers?: number;
   /** How often a Work waiting for a member that is not Ready looks again; default 5 s. */
@@ -90,15 +86,13 @@ export class ExecutionController extends LoopController {
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: options.workers ?? 8,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       expectedError: (err) => err instanceof ApplyError || err instanceof MemberConnectionError,
       keyField: 'work',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     this.loop.onStop(() => this.unsubscribe?.());
     this.works = this.loop.informer(resourcePath(WORKS)).addHandlers({

@@ -2,14 +2,12 @@ import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
-import { resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
-import { objectKey } from '../client/informer.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { assessEvictionTasks, DEFAULT_GRACEFUL_EVICTION_TIMEOUT_MS } from '../karmada/eviction.js';
-import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import { bindingInformers, bindingKey, bindingPath, parseBindingKey } from './binding-kinds.js';
 import type { BindingKind } from './binding-kinds.js';
 
 /**
@@ -21,10 +19,7 @@ import type { BindingKind } from './binding-kinds.js';
  * decision; a binding with tasks is looked at again when the earliest timeout ends.
  */
 
-export interface GracefulEvictionControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface GracefulEvictionControllerOptions extends ControllerContext {
   /** Default grace period of a task without gracePeriodSeconds; default 10 min. */
   readonly gracefulEvictionTimeoutMs?: number;
 }
@@ -48,25 +43,21 @@ export class GracefulEvictionController extends LoopController {
     this.client = options.client;
     this.logger = options.logger;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: 2,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       keyField: 'binding',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
-    const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
-        onAdd: (binding) => {
-          if (tasksOf(binding).length > 0) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
-        },
-        onUpdate: (old, binding) => {
-          if (tasksOf(binding).length > 0 && (old === binding || !jsonEqual(old['spec'], binding['spec']) || !jsonEqual(old['status'], binding['status']))) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
-        },
-      });
-    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    this.bindings = bindingInformers(this.loop, (kind) => ({
+      onAdd: (binding) => {
+        if (tasksOf(binding).length > 0) this.loop.queue.add(bindingKey(kind, binding));
+      },
+      onUpdate: (old, binding) => {
+        if (tasksOf(binding).length > 0 && (old === binding || !jsonEqual(old['spec'], binding['spec']) || !jsonEqual(old['status'], binding['status']))) this.loop.queue.add(bindingKey(kind, binding));
+      },
+    }));
   }
 
 

@@ -1,10 +1,9 @@
-import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import { CLUSTER_OVERRIDE_POLICIES, CLUSTERS, NAMESPACES, WORKS } from '../karmada/gvrs.js';
 import { EXECUTION_NAMESPACE_PREFIX } from '../karmada/names.js';
@@ -33,10 +32,7 @@ export function propagatesNamespace(namespace: KubeObject): boolean {
   return namespace.metadata.labels?.[SKIP_AUTO_PROPAGATION_LABEL] !== 'true';
 }
 
-export interface NamespaceSyncControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface NamespaceSyncControllerOptions extends ControllerContext {
 }
 
 export class NamespaceSyncController extends LoopController {
@@ -52,15 +48,13 @@ export class NamespaceSyncController extends LoopController {
     super();
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: 2,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       expectedError: (err) => err instanceof OverrideError,
       keyField: 'namespace',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const enqueue = (namespace: KubeObject) => this.loop.queue.add(namespace.metadata.name ?? '');
     this.namespaces = this.loop.informer(resourcePath(NAMESPACES)).addHandlers({

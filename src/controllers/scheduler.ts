@@ -1,10 +1,9 @@
-import type { Logger } from 'pino';
 import { isPlainObject, timestamp } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import { objectKey } from '../client/informer.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { CLAIM_KINDS, MANAGED_BY_LABEL } from '../karmada/claims.js';
@@ -13,7 +12,7 @@ import type { BindingSpec, BindingStatus, ClusterObject, SchedulingResult } from
 import { CLUSTERS } from './cluster-controller.js';
 import type { Condition } from './cluster-controller.js';
 import { jsonEqual } from '../api/merge-patch.js';
-import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import { bindingInformers, bindingKey, bindingPath, parseBindingKey } from './binding-kinds.js';
 import type { BindingKind } from './binding-kinds.js';
 
 /**
@@ -36,9 +35,7 @@ import type { BindingKind } from './binding-kinds.js';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 export const SCHEDULED_CONDITION = 'Scheduled';
 
-export interface BindingSchedulerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
+export interface BindingSchedulerOptions extends ControllerContext {
   readonly schedulerName?: string;
   /**
    * Bindings scheduled at once; default 16. A decision takes well under a millisecond of CPU but
@@ -77,9 +74,8 @@ export class BindingScheduler extends LoopController {
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: options.workers ?? 16,
       queue: { qps: Infinity },
       resyncPeriodMs: options.resyncPeriodMs ?? 300_000,
@@ -92,16 +88,14 @@ export class BindingScheduler extends LoopController {
       onUpdate: (old, cluster) => this.clusterChanged(old, cluster),
       onDelete: () => this.enqueueAll(() => true),
     });
-    const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
-        onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
-        onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
-        onDelete: (binding) => {
-          this.observedWritten.delete(`${kind}|${objectKey(binding)}`);
-          this.ownSpecWrites.delete(`${kind}|${objectKey(binding)}`);
-        },
-      });
-    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    this.bindings = bindingInformers(this.loop, (kind) => ({
+      onAdd: (binding) => this.bindingChanged(kind, undefined, binding),
+      onUpdate: (old, binding) => this.bindingChanged(kind, old, binding),
+      onDelete: (binding) => {
+        this.observedWritten.delete(bindingKey(kind, binding));
+        this.ownSpecWrites.delete(bindingKey(kind, binding));
+      },
+    }));
   }
 
   /** Whether this scheduler decides for the binding. */
@@ -119,7 +113,7 @@ export class BindingScheduler extends LoopController {
 
   private bindingChanged(kind: BindingKind, old: KubeObject | undefined, binding: KubeObject): void {
     if (!this.responsibleFor(binding)) return;
-    const key = `${kind}|${objectKey(binding)}`;
+    const key = bindingKey(kind, binding);
     // Our own status writes do not change the generation; a resync (old === binding) looks again.
     if (old && old !== binding && old.metadata.generation === binding.metadata.generation && jsonEqual(old.metadata.labels, binding.metadata.labels) && jsonEqual(old.metadata.annotations, binding.metadata.annotations)) return;
     // Our own spec write coming back: the reconcile that made it has written the status too.
@@ -147,7 +141,7 @@ export class BindingScheduler extends LoopController {
   private enqueueAll(which: (binding: KubeObject) => boolean): void {
     for (const kind of ['rb', 'crb'] as const) {
       for (const binding of this.bindings[kind].list()) {
-        if (this.responsibleFor(binding) && which(binding)) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+        if (this.responsibleFor(binding) && which(binding)) this.loop.queue.add(bindingKey(kind, binding));
       }
     }
   }

@@ -4,15 +4,14 @@ import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
-import { objectKey } from '../client/informer.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import type { Informer } from '../client/informer.js';
 import type { ReconcileResult } from '../client/work-queue.js';
 import { evictionTime, gracefulEvict } from '../karmada/eviction.js';
 import { CLUSTERS } from '../karmada/gvrs.js';
 import type { Placement, Taint, TargetCluster } from '../scheduler/types.js';
-import { BINDING_RESOURCES, bindingPath, parseBindingKey } from './binding-kinds.js';
+import { bindingInformers, bindingKey, bindingPath, onGenerationChange, parseBindingKey } from './binding-kinds.js';
 import type { BindingKind } from './binding-kinds.js';
 
 /**
@@ -29,10 +28,7 @@ import type { BindingKind } from './binding-kinds.js';
  * (Karmada's --resource-eviction-rate, default 0.5 per second).
  */
 
-export interface TaintManagerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
-  readonly sharedInformers?: SharedInformers;
+export interface TaintManagerOptions extends ControllerContext {
   /** Evictions per second (a token bucket with a burst of one); default 0.5. */
   readonly evictionRatePerSecond?: number;
   /** purgeMode of a task when the binding's failover does not say; default Gracefully. */
@@ -57,14 +53,12 @@ export class TaintManager extends LoopController {
     this.client = options.client;
     this.logger = options.logger;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: 1,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       keyField: 'binding',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     const taintsOf = (cluster: KubeObject) => (isPlainObject(cluster['spec']) ? cluster['spec']['taints'] : undefined);
     this.clusters = this.loop.informer(resourcePath(CLUSTERS)).addHandlers({
@@ -73,14 +67,7 @@ export class TaintManager extends LoopController {
         if (old === cluster || !jsonEqual(taintsOf(old), taintsOf(cluster))) this.enqueueOn(cluster.metadata.name ?? '');
       },
     });
-    const bindingInformer = (kind: BindingKind) =>
-      this.loop.informer(resourcePath(BINDING_RESOURCES[kind])).addHandlers({
-        onAdd: (binding) => this.loop.queue.add(`${kind}|${objectKey(binding)}`),
-        onUpdate: (old, binding) => {
-          if (old === binding || old.metadata.generation !== binding.metadata.generation) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
-        },
-      });
-    this.bindings = { rb: bindingInformer('rb'), crb: bindingInformer('crb') };
+    this.bindings = bindingInformers(this.loop, (kind) => onGenerationChange((binding) => this.loop.queue.add(bindingKey(kind, binding))));
   }
 
 
@@ -88,7 +75,7 @@ export class TaintManager extends LoopController {
     for (const kind of ['rb', 'crb'] as const) {
       for (const binding of this.bindings[kind].list()) {
         const clusters = ((binding['spec'] as { clusters?: TargetCluster[] } | undefined)?.clusters ?? []);
-        if (clusters.some((c) => c.name === cluster)) this.loop.queue.add(`${kind}|${objectKey(binding)}`);
+        if (clusters.some((c) => c.name === cluster)) this.loop.queue.add(bindingKey(kind, binding));
       }
     }
   }

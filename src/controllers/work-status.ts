@@ -1,11 +1,10 @@
-import type { Logger } from 'pino';
 import { jsonEqual } from '../api/merge-patch.js';
 import { isPlainObject } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
 import { resourcePath } from '../client/client.js';
-import { ControllerLoop, LoopController } from '../client/controller-loop.js';
-import type { SharedInformers } from '../client/controller-loop.js';
+import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
+import type { ControllerContext } from '../client/controller-loop.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { MemberConnectionError } from '../federation/member-connection.js';
@@ -29,11 +28,8 @@ import { findCondition } from './cluster-controller.js';
 const WORK_NAME_ANNOTATION = 'work.karmada.io/name';
 const WORK_NAMESPACE_ANNOTATION = 'work.karmada.io/namespace';
 
-export interface WorkStatusControllerOptions {
-  readonly client: ApiClient;
-  readonly logger: Logger;
+export interface WorkStatusControllerOptions extends ControllerContext {
   readonly memberInformers: MemberInformers;
-  readonly sharedInformers?: SharedInformers;
   /** Concurrent reconciles; default 4. */
   readonly workers?: number;
 }
@@ -56,15 +52,13 @@ export class WorkStatusController extends LoopController {
     this.options = options;
     this.client = options.client;
     this.loop = new ControllerLoop<string>({
+      ...contextOf(options),
       name: this.name,
-      client: options.client,
-      logger: options.logger,
       workers: options.workers ?? 4,
       queue: { qps: Infinity },
       reconcile: (key) => this.reconcile(key),
       expectedError: (err) => err instanceof MemberConnectionError,
       keyField: 'work',
-      ...(options.sharedInformers ? { sharedInformers: options.sharedInformers } : {}),
     });
     this.loop.onStop(() => this.unsubscribe?.());
     this.works = this.loop.informer(resourcePath(WORKS)).addHandlers({

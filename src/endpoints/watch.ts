@@ -38,15 +38,10 @@ export interface WatchEventValue {
   readonly object: unknown;
 }
 
-/** Where a watch's events go: an HTTP response (JSON lines), or a stream an in-process client reads. */
-export interface WatchSink {
+/** What every watch sink does: begin the answer, end it, and tell when the watcher leaves or lags. */
+interface SinkLifecycle {
   /** Begins the 200 answer. */
   open(headers: Record<string, string>): void;
-  /** Whether this sink takes events as values (`push`) rather than as JSON lines (`write`). */
-  readonly decoded: boolean;
-  write(line: string): void;
-  /** An event value the sink may hand on as it is (the writer made it the watcher's own). */
-  push(event: WatchEventValue): void;
   end(): void;
   readonly ended: boolean;
   /** The watcher is so far behind that it is better off relisting. */
@@ -55,19 +50,32 @@ export interface WatchSink {
   onClose(listener: () => void): void;
 }
 
+/** An HTTP watch: each event as its JSON line. */
+export interface LineSink extends SinkLifecycle {
+  readonly decoded: false;
+  write(line: string): void;
+}
+
+/** An in-process watch: each event as a value the sink hands on as it is (the writer made it the watcher's own). */
+export interface ValueSink extends SinkLifecycle {
+  readonly decoded: true;
+  push(event: WatchEventValue): void;
+}
+
+/** Where a watch's events go: an HTTP response (JSON lines), or a stream an in-process client reads. */
+export type WatchSink = LineSink | ValueSink;
+
 /** A watch answered over HTTP (chunked, flushed per event). */
-export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchSink {
-  const write = (line: string): void => {
-    if (!res.writableEnded && !res.destroyed) res.write(line);
-  };
+export function httpWatchSink(req: IncomingMessage, res: ServerResponse): LineSink {
   return {
     open: (headers) => {
       res.writeHead(200, { ...headers, 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
     },
     decoded: false,
-    write,
-    push: (event) => write(`${JSON.stringify(event)}\n`),
+    write: (line) => {
+      if (!res.writableEnded && !res.destroyed) res.write(line);
+    },
     end: () => {
       if (!res.writableEnded) res.end();
     },
@@ -85,15 +93,13 @@ export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchS
 }
 
 /** A watch read in-process: event values go into `stream` (object mode); destroying it is the watcher leaving. */
-export function streamWatchSink(stream: PassThrough): WatchSink {
-  const push = (event: WatchEventValue): void => {
-    if (!stream.writableEnded && !stream.destroyed) stream.write(event);
-  };
+export function streamWatchSink(stream: PassThrough): ValueSink {
   return {
     open: () => undefined, // an open stream is the 200
     decoded: true,
-    write: (line) => push(JSON.parse(line) as WatchEventValue),
-    push,
+    push: (event) => {
+      if (!stream.writableEnded && !stream.destroyed) stream.write(event);
+    },
     end: () => {
       if (!stream.writableEnded && !stream.destroyed) stream.end();
     },
@@ -250,9 +256,11 @@ class EventWriter {
     return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
   }
 
+  /** A JSON line (only ever made for a line sink). */
   private line(text: string): void {
-    if (this.sink.ended) return;
-    this.sink.write(text);
+    const sink = this.sink;
+    if (sink.decoded || sink.ended) return;
+    sink.write(text);
     this.onEvent?.(this.def);
   }
 
