@@ -37,5 +37,30 @@ if (summary) {
 }
 if (tap.code !== 0 && (!summary || failed === 0)) failed++; // tap failed without a countable assertion
 
+// The failures again, each with the subtests it sits in, so the end of a long log names them.
+const failures = failedAssertions(tap.output);
+if (failures.length > 0) process.stdout.write(`== failed (${failures.length})\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exitCode = failed === 0 ? 0 : 1;
+
+/** "file > subtest > … > assertion" for every `not ok` leaf in tap's output (parents failing only because a child did are left out). */
+function failedAssertions(output) {
+  const stack = [];
+  const found = [];
+  for (const line of output.split('\n')) {
+    const subtest = /^( *)# Subtest: (.*)$/.exec(line);
+    if (subtest) {
+      const depth = subtest[1].length / 4;
+      stack.length = depth;
+      stack[depth] = subtest[2];
+      continue;
+    }
+    const failure = /^( *)not ok \d+ - (.*?)(?: # time=.*)?$/.exec(line);
+    if (!failure) continue;
+    const depth = failure[1].length / 4;
+    const path = [...stack.slice(0, depth), failure[2]].join(' > ');
+    // A parent's `not ok` repeats its own subtest name after its children's failures: keep the leaves.
+    if (!found.some((f) => f.startsWith(`${path} > `))) found.push(path);
+  }
+  return found;
+}
