@@ -55,7 +55,7 @@ export interface ClusterStatusControllerOptions {
 }
 
 const READY = 'Ready';
-const COMPLETE_API_ENABLEMENTS = 'CompleteAPIEnablements';
+export const COMPLETE_API_ENABLEMENTS = 'CompleteAPIEnablements';
 export const CLUSTER_READY_REASON = 'ClusterReady';
 export const CLUSTER_READY_MESSAGE = 'cluster is healthy and ready to accept workloads';
 export const CLUSTER_NOT_READY_REASON = 'ClusterNotReady';

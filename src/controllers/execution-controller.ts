@@ -15,6 +15,7 @@ import { clusterOfExecutionNamespace, executionNamespace } from '../karmada/name
 import { retainMemberFields } from '../karmada/retain.js';
 import { EXECUTION_CONTROLLER_FINALIZER, MANAGED_LABEL } from '../karmada/work-builder.js';
 import { findCondition } from './cluster-controller.js';
+import { COMPLETE_API_ENABLEMENTS } from './cluster-status.js';
 import type { Condition } from './cluster-controller.js';
 import { upsertCondition } from './conditions.js';
 
@@ -269,7 +270,14 @@ export class ExecutionController extends LoopController {
 
   private async deleteInMember(cluster: KubeObject, manifest: KubeObject): Promise<void> {
     const resource = memberResource(cluster, manifest.apiVersion ?? '', manifest.kind ?? '');
-    if (!resource) return; // the member does not serve the kind: nothing of it can be there
+    if (!resource) {
+      // Not in the cluster's API enablements. When they were collected completely the member does not
+      // serve the kind and nothing of it can be there; otherwise (a discovery that failed, e.g. the
+      // member went away between its health probe and discovery) it cannot be told: try again later
+      // rather than release the Work and leave its object behind.
+      if (findCondition(cluster, COMPLETE_API_ENABLEMENTS)?.status === 'True') return;
+      throw new MemberConnectionError(`cannot delete ${manifest.kind ?? ''} ${manifest.metadata.namespace ? `${manifest.metadata.namespace}/` : ''}${manifest.metadata.name ?? ''} in cluster ${cluster.metadata.name ?? ''}: its API enablements are not completely collected`);
+    }
     const { object: observed, path, client } = await this.observed(cluster, resource, manifest);
     if (!observed) return;
     // Never delete what Karmada does not manage (e.g. an object that was there before and conflicted).
