@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../src/api/object.js';
 import { HttpClient, isApiError, resourcePath } from '../src/client/client.js';
@@ -112,11 +112,11 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     clients.push(client);
     return { serve, kubeconfig, client };
   };
-  const startMembers = async (count: number, dataDir: string): Promise<Map<string, string>> => {
+  const startMembers = async (count: number, dataDir: string): Promise<{ proc: Proc; kubeconfigs: Map<string, string> }> => {
     const member = spawnFlotilla('flotilla member', ['member', '--count', String(count), '--secure-port', '0', '--admin-port', '0', '--data-dir', dataDir, '--nodes', '2', '--node-cpu', '64', '--node-memory', '256Gi', '--node-pods', '5000', '--pod-start-delay', '0s', '--log-level', 'warn'], procs);
     await waitForOutput(member, new RegExp(`^member member${count} listening on`, 'm'), 120_000);
     await waitForOutput(member, /^admin: /m, 60_000);
-    return new Map([...member.stdout.matchAll(/^member (\S+) listening on \S+\nkubeconfig: (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+    return { proc: member, kubeconfigs: new Map([...member.stdout.matchAll(/^member (\S+) listening on \S+\nkubeconfig: (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string])) };
   };
   const joinAll = async (plane: Plane, members: Map<string, string>): Promise<void> => {
     await boundedAll(members.size, 4, async (i) => {
@@ -138,7 +138,8 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     // ---- 1. steady rate to 10 members ----
     log(`steady: serve + ${options.members} members`);
     const plane = await startServe(join(dir, 'steady'));
-    await joinAll(plane, await startMembers(options.members, join(dir, 'steady-members')));
+    const steadyMembers = await startMembers(options.members, join(dir, 'steady-members'));
+    await joinAll(plane, steadyMembers.kubeconfigs);
     await ensureNamespace(plane.client);
     await plane.client.create(resourcePath(PPS, 'bench'), {
       apiVersion: 'policy.karmada.io/v1alpha1', kind: 'PropagationPolicy', metadata: { name: 'everywhere', namespace: 'bench' },
@@ -175,6 +176,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
 
     const total = options.ratePerSecond * options.seconds;
     const cpu0 = cpuTicks(plane.serve.child.pid as number);
+    const memberCpu0 = cpuTicks(steadyMembers.proc.child.pid as number);
     const phaseStart = performance.now();
     let rssMax = 0;
     const pending: Promise<unknown>[] = [];
@@ -191,6 +193,9 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     await until(() => `${aggregated.size}/${total} aggregated, ${applied.size}/${total} applied`, () => aggregated.size >= total && applied.size >= total, timeoutMs);
     const phaseSeconds = (performance.now() - phaseStart) / 1000;
     const serveCpuPct = ((cpuTicks(plane.serve.child.pid as number) - cpu0) / ticksPerSecond() / phaseSeconds) * 100;
+    // The simulated members run beside serve on the same cores: what they cost tells how much of the
+    // machine is left for Flotilla (each member Deployment goes through kube's whole workload pipeline).
+    const memberCpuSeconds = (cpuTicks(steadyMembers.proc.child.pid as number) - memberCpu0) / ticksPerSecond();
     rssMax = Math.max(rssMax, rssKb(plane.serve.child.pid as number));
     const a = [...applied.values()].sort((x, y) => x - y);
     const b = [...aggregated.values()].sort((x, y) => x - y);
@@ -207,6 +212,9 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
       appliedTarget: quantile(a, 0.99) <= 500 ? 'met (p99 ≤ 500 ms)' : 'NOT met (p99 ≤ 500 ms)',
       aggregatedTarget: quantile(b, 0.99) <= 1000 ? 'met (p99 ≤ 1 s)' : 'NOT met (p99 ≤ 1 s)',
       serveCpuPctOfOneCore: round(serveCpuPct),
+      membersCpuPctOfOneCore: round((memberCpuSeconds / phaseSeconds) * 100),
+      memberCpuMsPerMemberDeployment: round((memberCpuSeconds * 1000) / (total * options.members), 2),
+      cores: availableParallelism(),
       serveRssMaxMiB: round(rssMax / 1024),
       loadAverage1m: round(loadavg()[0] ?? 0, 2),
     };
@@ -222,7 +230,7 @@ export async function propagationBench(options: PropagationBenchOptions): Promis
     const coldDir = join(dir, 'cold');
     let cold = await startServe(coldDir);
     const coldMembers = await startMembers(2, join(dir, 'cold-members'));
-    await joinAll(cold, coldMembers);
+    await joinAll(cold, coldMembers.kubeconfigs);
     await ensureNamespace(cold.client);
     await stopProc(cold.serve);
     cold = await startServe(coldDir, ['--controllers', `*,${PROPAGATION_CONTROLLERS.map((c) => `-${c}`).join(',')}`]);

@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from './merge-patch.js';
 import { isPlainObject, timestamp } from './object.js';
 import type { KubeObject, ManagedFieldsEntry } from './object.js';
 
@@ -52,13 +52,13 @@ export function changedFields(prev: unknown, next: unknown, topLevel = true, sub
   for (const [key, child] of entries(next, topLevel, subresource)) {
     const old = topLevel && key === 'metadata' ? (Object.hasOwn(before, 'metadata') ? clientMetadata(before['metadata']) : undefined) : before[key];
     // Nothing equals a missing field but another missing one: no deep comparison needed then.
-    if (old === undefined ? child === undefined : isDeepStrictEqual(old, child)) continue;
+    if (old === undefined ? child === undefined : jsonEqual(old, child)) continue;
     if (isNamedList(child)) {
       const oldItems = Array.isArray(old) ? new Map(old.filter(isPlainObject).map((item) => [item['name'], item])) : undefined;
       const list: FieldSet = {};
       for (const item of child) {
         const oldItem = oldItems?.get(item['name']);
-        if (oldItem !== undefined && isDeepStrictEqual(oldItem, item)) continue;
+        if (oldItem !== undefined && jsonEqual(oldItem, item)) continue;
         const fields = changedFields(oldItem, item, false);
         list[`k:${JSON.stringify({ name: item['name'] })}`] = oldItem ? fields : { '.': {}, ...fields };
       }

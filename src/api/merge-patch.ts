@@ -14,11 +14,30 @@ type JsonObject = Record<string, unknown>;
  * whose value is undefined counts as absent (JSON.stringify drops it).
  */
 export function jsonEqual(a: unknown, b: unknown): boolean {
+  // Hand-written loops: this runs on every write (no-op detection, managed fields, generation) and is
+  // several times faster than util.isDeepStrictEqual or array helpers with closures.
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-  return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const isArray = Array.isArray(a);
+  if (isArray !== Array.isArray(b)) return false;
+  if (isArray) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!jsonEqual(x[i], y[i])) return false;
+    return true;
+  }
+  const x = a as JsonObject;
+  const y = b as JsonObject;
+  let members = 0;
+  for (const key in x) {
+    const value = x[key];
+    if (value === undefined) continue;
+    members++;
+    if (!Object.hasOwn(y, key) || !jsonEqual(value, y[key])) return false;
+  }
+  for (const key in y) if (y[key] !== undefined) members--;
+  return members === 0;
 }
 
 /** Sets an own property, even one named `__proto__`. */

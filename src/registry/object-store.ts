@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, Store } from '../../storage/types.js';
 import { ConflictError, isStorageError } from '../../storage/errors.js';
 import { deepClone, isPlainObject, timestamp } from '../api/object.js';
+import { jsonEqual } from '../api/merge-patch.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, cause, errors } from '../api/status.js';
 import type { StatusCause, Target } from '../api/status.js';
@@ -286,7 +286,7 @@ export class ObjectStore {
       if (failures.length > 0) throw errors.invalid(def.kind, def.group, name, failures);
       await options.admit?.(next, current);
       // After admission, which may default the spec back to what is stored: only real spec changes count.
-      if (def.tracksGeneration && !isDeepStrictEqual(desiredState(def, next), desiredState(def, current))) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+      if (def.tracksGeneration && !jsonEqual(desiredState(def, next), desiredState(def, current))) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
 
       if (unchanged(current, next)) return { done: current }; // a no-op write: same resourceVersion, no event
       if (!options.keepManagedFields) {
@@ -327,7 +327,7 @@ export class ObjectStore {
         if (def.tracksGeneration) next.metadata.generation = (next.metadata.generation ?? 0) + 1;
         strategy.beginDeletion?.(next);
       }
-      if (isDeepStrictEqual(next, current)) return { done: { deleted: false, object: current } };
+      if (jsonEqual(next, current)) return { done: { deleted: false, object: current } };
       if (options.dryRun) return { done: { deleted: false, object: next } };
       return { put: next, result: (stored) => ({ deleted: false, object: stored }) };
     });
@@ -461,7 +461,7 @@ function desiredState(def: ResourceDefinition, object: KubeObject): unknown {
 /** A write that would change nothing but bookkeeping is skipped. */
 function unchanged(current: KubeObject, next: KubeObject): boolean {
   const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined, resourceVersion: undefined } });
-  return isDeepStrictEqual(strip(current), strip(next));
+  return jsonEqual(strip(current), strip(next));
 }
 
 function validateMeta(object: KubeObject): StatusCause[] {

@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../../api/merge-patch.js';
 import { deepClone, isPlainObject } from '../../api/object.js';
 import type { KubeObject } from '../../api/object.js';
 import { isApiError } from '../../client/client.js';
@@ -120,11 +120,11 @@ export class NodeManager {
     }
     if (!this.managed.has(name)) return;
     const desired = this.desiredObject(name, node);
-    if (!isDeepStrictEqual(desired.metadata.labels, node.metadata.labels) || !isDeepStrictEqual(desired.metadata.annotations, node.metadata.annotations) || !isDeepStrictEqual(desired['spec'], node['spec'])) {
+    if (!jsonEqual(desired.metadata.labels, node.metadata.labels) || !jsonEqual(desired.metadata.annotations, node.metadata.annotations) || !jsonEqual(desired['spec'], node['spec'])) {
       node = (await this.ctx.client.update(path, { ...node, metadata: desired.metadata, spec: desired['spec'] }, { signal })) as Node;
     }
     const status = this.desiredStatus(name, node);
-    if (!isDeepStrictEqual(status, node.status)) {
+    if (!jsonEqual(status, node.status)) {
       await this.ctx.client.update(`${path}/status`, { ...node, status }, { signal });
     }
   }

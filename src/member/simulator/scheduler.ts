@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../../api/merge-patch.js';
 import { isApiError } from '../../client/client.js';
 import type { ReconcileResult } from '../../client/work-queue.js';
 import type { SimContext } from './controller.js';
@@ -60,7 +60,7 @@ export class Scheduler extends Controller {
         const o = old as Pod;
         if (p.spec?.nodeName) this.assumed.delete(p.metadata.uid as string);
         // A pending pod changed, or a bound pod freed its resources (finished, being deleted).
-        if (this.needsScheduling(p) && (old === pod || !isDeepStrictEqual(o.spec, p.spec) || !isDeepStrictEqual(o.metadata.labels, p.metadata.labels))) this.enqueue(CYCLE);
+        if (this.needsScheduling(p) && (old === pod || !jsonEqual(o.spec, p.spec) || !jsonEqual(o.metadata.labels, p.metadata.labels))) this.enqueue(CYCLE);
         else if (p.spec?.nodeName && (isTerminal(p) !== isTerminal(o) || Boolean(p.metadata.deletionTimestamp) !== Boolean(o.metadata.deletionTimestamp))) this.enqueueIfWaiting();
       },
       onDelete: (pod) => {
@@ -74,7 +74,7 @@ export class Scheduler extends Controller {
         if (old === node) return this.enqueueIfWaiting();
         const o = old as Node;
         const n = node as Node;
-        if (!isDeepStrictEqual(o.spec, n.spec) || !isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o.status?.allocatable, n.status?.allocatable) || isNodeReady(o) !== isNodeReady(n)) this.enqueue(CYCLE);
+        if (!jsonEqual(o.spec, n.spec) || !jsonEqual(o.metadata.labels, n.metadata.labels) || !jsonEqual(o.status?.allocatable, n.status?.allocatable) || isNodeReady(o) !== isNodeReady(n)) this.enqueue(CYCLE);
       },
       onDelete: () => this.enqueueIfWaiting(),
     });

@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../../api/merge-patch.js';
 import { isPlainObject, timestamp } from '../../api/object.js';
 import type { KubeObject } from '../../api/object.js';
 import { labelSelectorFromObject } from '../../api/label-selector.js';
@@ -116,7 +116,7 @@ function remember(client: ApiClient, path: string, written: KubeObject): void {
 export async function writeStatus(client: ApiClient, path: string, object: KubeObject, status: Record<string, unknown>, signal?: AbortSignal): Promise<KubeObject | undefined> {
   const base = newestKnown(client, path, object);
   const current = isPlainObject(base['status']) ? base['status'] : {};
-  if (isDeepStrictEqual(current, status)) return undefined;
+  if (jsonEqual(current, status)) return undefined;
   const written = await client.update(`${path}/status`, { ...base, status }, signal ? { signal } : {});
   remember(client, path, written);
   return written;
