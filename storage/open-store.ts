@@ -1,7 +1,7 @@
 import type { Store } from './types.js';
 import type { StoreLogger } from './logger.js';
 import { openEmbeddedStore } from './embedded/embedded-store.js';
-import { openEtcdStore } from './etcd/etcd-store.js';
+import { openWorkerEtcdStore } from './etcd/worker-store.js';
 
 /** Which store to open: the embedded one (default) in a data dir, or an etcd cluster. */
 export type StoreConfig =
@@ -17,6 +17,7 @@ export function openStore(config: StoreConfig, logger?: StoreLogger): Promise<St
         ...(logger ? { logger } : {}),
       });
     case 'etcd':
-      return openEtcdStore({ endpoints: [...config.endpoints], ...(config.keyPrefix !== undefined ? { keyPrefix: config.keyPrefix } : {}) });
+      // The etcd client (gRPC, protobuf) runs in a worker thread, off the API server's event loop.
+      return openWorkerEtcdStore({ endpoints: [...config.endpoints], ...(config.keyPrefix !== undefined ? { keyPrefix: config.keyPrefix } : {}) });
   }
 }

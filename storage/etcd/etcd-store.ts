@@ -213,14 +213,26 @@ export class EtcdStore implements Store {
     if (fromRevision !== undefined && !(Number.isSafeInteger(fromRevision) && fromRevision >= 0)) {
       return failedWatch(new InvalidArgumentError(`invalid watch revision ${fromRevision}`));
     }
-    if (this.closed) return failedWatch(new UnavailableError('etcd store is closed'));
     // "From now" starts after the newest revision this store has seen, known synchronously, so no
     // change committed after watch() returns can be missed (a few earlier ones may be replayed).
-    const fromNow = !fromRevision;
+    return fromRevision ? this.startWatch(prefix, fromRevision, false) : this.startWatch(prefix, this.lastSeenRevision, true);
+  }
+
+  /**
+   * A watch "from now" for a caller that has seen revisions only up to `seenRevision` (a client of
+   * this store in another thread): it starts after that, so nothing committed after the caller asked
+   * is missed, and a compacted start moves forward as "from now" does.
+   */
+  watchAfterSeen(prefix: string, seenRevision: number): Watch {
+    return this.startWatch(prefix, Math.min(seenRevision, this.lastSeenRevision), true);
+  }
+
+  private startWatch(prefix: string, after: number, fromNow: boolean): Watch {
+    if (this.closed) return failedWatch(new UnavailableError('etcd store is closed'));
     const watch = new EtcdWatch({
       stream: () => this.client.watchClient.watch(),
       range: this.range(prefix),
-      next: (fromNow ? this.lastSeenRevision : fromRevision) + 1,
+      next: after + 1,
       fromNow,
       reconnectTimeoutMs: this.watchReconnectTimeoutMs,
       decode: (kv) => this.decode(kv),
