@@ -35,3 +35,23 @@ t.test('workload kinds are created by kubectl with kube\'s zero status', async (
     }
   }
 });
+
+t.test("status subresources take what kube's status strategies let through: a Deployment's its metadata but labels, a ReplicaSet's and a StatefulSet's their metadata", async (t) => {
+  const server = await startServer({ controllers: false });
+  t.teardown(() => server.stop());
+  const patch = JSON.stringify({ metadata: { annotations: { 'deployment.kubernetes.io/revision': '1' }, labels: { tier: 'web' } }, spec: { replicas: 5 }, status: { observedGeneration: 1 } });
+  const expected: Record<string, { annotation: boolean; label: boolean }> = { deployment: { annotation: true, label: false }, replicaset: { annotation: true, label: true }, statefulset: { annotation: true, label: true } };
+  for (const [resource, manifest] of MANIFESTS.filter(([r]) => r in expected)) {
+    const want = expected[resource] as { annotation: boolean; label: boolean };
+    t.equal((await server.kubectl('1.31', ['apply', '-f', '-'], { stdin: manifest })).code, 0, `kubectl apply ${resource}`);
+    const patched = await server.kubectl('1.31', ['patch', resource, 'w', '--subresource=status', '--type=merge', '-p', patch]);
+    t.equal(patched.code, 0, `kubectl patch ${resource} --subresource=status${patched.code ? `: ${patched.stderr}` : ''}`);
+    const read = await server.kubectl('1.31', ['get', resource, 'w', '-o', 'json']);
+    const object = JSON.parse(read.stdout) as { metadata: { annotations?: Record<string, string>; labels?: Record<string, string> }; spec: { replicas: number }; status: { observedGeneration?: number } };
+    t.equal(object.status.observedGeneration, 1, `${resource}: the status is written`);
+    t.equal(object.spec.replicas, 2, `${resource}: the spec is not`);
+    t.equal(object.metadata.annotations?.['deployment.kubernetes.io/revision'], want.annotation ? '1' : undefined, `${resource}: annotations ${want.annotation ? 'are' : 'are not'} written`);
+    t.equal(object.metadata.labels?.['tier'], want.label ? 'web' : undefined, `${resource}: labels ${want.label ? 'are' : 'are not'} written`);
+    t.equal((await server.kubectl('1.31', ['delete', resource, 'w'])).code, 0, `kubectl delete ${resource}`);
+  }
+});

@@ -370,8 +370,15 @@ export class ObjectStore {
   private merge(def: ResourceDefinition, strategy: Strategy, current: KubeObject, desired: KubeObject, subresource?: string): KubeObject {
     let next: KubeObject;
     if (subresource === 'status') {
-      // /status writes change only .status.
+      // /status writes change only .status — and, for kinds that say so, the metadata (but labels).
       next = { ...deepClone(current), status: desired['status'] };
+      if (strategy.statusWriteAlsoSets !== undefined && isPlainObject(desired.metadata)) {
+        next.metadata = { ...desired.metadata };
+        if (strategy.statusWriteAlsoSets === 'metadata-but-labels') {
+          if (current.metadata.labels === undefined) delete next.metadata.labels;
+          else next.metadata.labels = current.metadata.labels;
+        }
+      }
     } else if (subresource === 'finalize') {
       // /finalize (namespaces) writes change only spec.finalizers.
       const spec = isPlainObject(desired['spec']) ? desired['spec'] : {};

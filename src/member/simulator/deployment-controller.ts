@@ -5,7 +5,7 @@ import { isApiError } from '../../client/client.js';
 import type { ReconcileResult } from '../../client/work-queue.js';
 import type { SimContext } from './controller.js';
 import { Controller, pathOf } from './controller.js';
-import { computeHash, semanticEqual } from './hash.js';
+import { canonicalJson, computeHash } from './hash.js';
 import { byCreation, controllerRef, createdAt, findCondition, isTerminal, ownerReference } from './pods.js';
 import type { Condition, Deployment, DeploymentStatus, Pod, PodTemplate, ReplicaSet } from './types.js';
 import { now, omitEmpty, removeCondition, scaledValue, selectorOf, setCondition, writeStatus } from './util.js';
@@ -487,23 +487,19 @@ export class DeploymentController extends Controller {
     return requeueStuck(d, status);
   }
 
-  /** Writes the revision annotation (main resource) and then the status, each only when it changed. */
+  /**
+   * Writes the status, with the revision annotation when it moved: one update of the status
+   * subresource, which takes a Deployment's metadata too (kube's deployment controller does the same).
+   */
   private async finish(sync: Sync, path: string, status: DeploymentStatus): Promise<void> {
-    let d: KubeObject = sync.d;
-    if (sync.revision !== undefined && d.metadata.annotations?.[REVISION] !== sync.revision) {
-      try {
-        d = await this.ctx.client.patch(path, 'merge', { metadata: { resourceVersion: d.metadata.resourceVersion, annotations: { [REVISION]: sync.revision } } }, { signal: this.ctx.signal });
-      } catch (err) {
-        if (isApiError(err, 404)) return;
-        throw err;
-      }
-    }
+    const revision = sync.revision !== undefined && sync.d.metadata.annotations?.[REVISION] !== sync.revision ? { [REVISION]: sync.revision } : undefined;
     try {
-      await writeStatus(this.ctx.client, path, d, omitEmpty(status as Record<string, unknown>, ['collisionCount']), this.ctx.signal);
+      await writeStatus(this.ctx.client, path, sync.d, omitEmpty(status as Record<string, unknown>, ['collisionCount']), this.ctx.signal, revision);
     } catch (err) {
       if (!isApiError(err, 404)) throw err;
     }
   }
+
 }
 
 // ---- helpers (kube's deployment util) ----
@@ -542,8 +538,21 @@ function withoutHash(template: PodTemplate | undefined): PodTemplate {
   return copy;
 }
 
+/** A template's canonical JSON without the hash label, cached per object (informers hand out a new object on every change). */
+const canonicalTemplates = new WeakMap<object, string>();
+function canonicalWithoutHash(template: PodTemplate | undefined): string {
+  if (template === undefined) return canonicalJson(withoutHash(undefined));
+  let text = canonicalTemplates.get(template);
+  if (text === undefined) {
+    text = canonicalJson(withoutHash(template));
+    canonicalTemplates.set(template, text);
+  }
+  return text;
+}
+
+/** Equal templates apart from the pod-template-hash label, as kube's EqualIgnoreHash (semantic equality). */
 export function equalIgnoreHash(a: PodTemplate | undefined, b: PodTemplate | undefined): boolean {
-  return semanticEqual(withoutHash(a), withoutHash(b));
+  return canonicalWithoutHash(a) === canonicalWithoutHash(b);
 }
 
 function fenceposts(d: Deployment, replicas: number): { surge: number; unavailable: number } {

@@ -41,7 +41,3 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
 }
 
-/** Equal as kube's semantic equality would see two objects (see canonicalJson). */
-export function semanticEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}

@@ -97,8 +97,12 @@ export function podRequests(pod: Pod): ResourceList {
 const DEFAULT_MILLI_CPU = 100;
 const DEFAULT_MEMORY = 200 * 1024 * 1024;
 
-/** cpu and memory requests with kube-scheduler's non-zero defaults per container, used for scoring only. */
-export function nonZeroRequests(pod: Pod): { cpu: number; memory: number } {
+const nonZeroCache = new WeakMap<object, { cpu: number; memory: number }>();
+
+/** cpu and memory requests with kube-scheduler's non-zero defaults per container, used for scoring only (cached per object). */
+export function nonZeroRequests(pod: Pod): { readonly cpu: number; readonly memory: number } {
+  const cached = nonZeroCache.get(pod);
+  if (cached) return cached;
   let cpu = 0;
   let memory = 0;
   for (const container of pod.spec?.containers ?? []) {
@@ -106,7 +110,9 @@ export function nonZeroRequests(pod: Pod): { cpu: number; memory: number } {
     cpu += requests.has('cpu') ? (requests.get('cpu') ?? 0) : DEFAULT_MILLI_CPU;
     memory += requests.has('memory') ? (requests.get('memory') ?? 0) : DEFAULT_MEMORY;
   }
-  return { cpu, memory };
+  const result = { cpu, memory };
+  nonZeroCache.set(pod, result);
+  return result;
 }
 
 /** The QoS class of a pod (kube's GetPodQOS, without pod-level resources). */

@@ -113,11 +113,14 @@ function remember(client: ApiClient, path: string, written: KubeObject): void {
  * cached one, or this client's own last write of it when the cache has not seen that yet. Returns
  * the written object, or undefined when there was nothing to write.
  */
-export async function writeStatus(client: ApiClient, path: string, object: KubeObject, status: Record<string, unknown>, signal?: AbortSignal): Promise<KubeObject | undefined> {
+export async function writeStatus(client: ApiClient, path: string, object: KubeObject, status: Record<string, unknown>, signal?: AbortSignal, annotations?: Readonly<Record<string, string>>): Promise<KubeObject | undefined> {
   const base = newestKnown(client, path, object);
   const current = isPlainObject(base['status']) ? base['status'] : {};
-  if (jsonEqual(current, status)) return undefined;
-  const written = await client.update(`${path}/status`, { ...base, status }, signal ? { signal } : {});
+  // Annotations to set with the status: only kinds whose /status takes metadata (Deployment) keep them.
+  const annotate = annotations !== undefined && Object.entries(annotations).some(([k, v]) => base.metadata.annotations?.[k] !== v);
+  if (!annotate && jsonEqual(current, status)) return undefined;
+  const metadata = annotate ? { ...base.metadata, annotations: { ...base.metadata.annotations, ...annotations } } : base.metadata;
+  const written = await client.update(`${path}/status`, { ...base, metadata, status }, signal ? { signal } : {});
   remember(client, path, written);
   return written;
 }

@@ -18,6 +18,13 @@ export interface Strategy {
   extraFinalizers?(object: KubeObject): readonly string[];
   /** Mutations when graceful deletion starts (a Namespace turns Terminating). */
   beginDeletion?(object: KubeObject): void;
+  /**
+   * What a /status write sets besides the status. Absent: nothing (kube's rule for custom resources).
+   * 'metadata': the metadata too (kube's ReplicaSet status strategy resets only the spec);
+   * 'metadata-but-labels': the metadata except labels (kube's Deployment status strategy, which the
+   * deployment controller relies on to write the revision annotation and the status in one update).
+   */
+  readonly statusWriteAlsoSets?: 'metadata' | 'metadata-but-labels';
   /** Name rule: 'subdomain' (default), 'label' (RFC 1123 label) or 'label1035' (RFC 1035 label). */
   readonly nameRule?: 'subdomain' | 'label' | 'label1035';
 }

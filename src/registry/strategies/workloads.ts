@@ -35,6 +35,7 @@ export const deploymentStrategy: Strategy = {
     defaultPodSpec(templateSpec(s));
   },
   prepareForCreate: resetStatus,
+  statusWriteAlsoSets: 'metadata-but-labels',
 };
 
 export const statefulSetStrategy: Strategy = {
@@ -48,6 +49,7 @@ export const statefulSetStrategy: Strategy = {
     defaultPodSpec(templateSpec(s));
   },
   prepareForCreate: zeroStatus('replicas', 'availableReplicas'),
+  statusWriteAlsoSets: 'metadata',
 };
 
 export const daemonSetStrategy: Strategy = {
@@ -67,6 +69,7 @@ export const replicaSetStrategy: Strategy = {
     defaultPodSpec(templateSpec(s));
   },
   prepareForCreate: zeroStatus('replicas'),
+  statusWriteAlsoSets: 'metadata',
 };
 
 export const jobStrategy: Strategy = {
