@@ -2,11 +2,10 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../src/api/object.js';
-import { isApiError, resourcePath } from '../../src/client/client.js';
-import type { HttpClient } from '../../src/client/client.js';
+import { resourcePath } from '../../src/client/client.js';
 import { workName } from '../../src/karmada/work-builder.js';
 import { eventually } from '../helpers/in-process-server.js';
-import { startInProcessFederation } from '../helpers/in-process-federation.js';
+import { getOrUndefined, startInProcessFederation } from '../helpers/in-process-federation.js';
 
 /**
  * Karmada's artifacts/example/example-override.yaml, unchanged, on the clusters it names (the
@@ -32,14 +31,6 @@ const fed = await startInProcessFederation('example-override', {
 t.teardown(() => fed.stop());
 const api = fed.cp.admin;
 
-async function getOrUndefined(client: HttpClient, path: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get(path);
-  } catch (err) {
-    if (isApiError(err, 404)) return undefined;
-    throw err;
-  }
-}
 const imageOf = (d: KubeObject): unknown => ((d['spec'] as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? [])[0]?.image;
 
 t.test('example-override.yaml: every override on the labelled listed cluster, none on the unlabelled one', async (t) => {

@@ -1,11 +1,9 @@
 import t from 'tap';
-import type { KubeObject } from '../../src/api/object.js';
-import { isApiError, resourcePath } from '../../src/client/client.js';
-import type { HttpClient } from '../../src/client/client.js';
+import { resourcePath } from '../../src/client/client.js';
 import { collectApiEnablements } from '../../src/controllers/cluster-status.js';
 import { workName } from '../../src/karmada/work-builder.js';
 import { eventually } from '../helpers/in-process-server.js';
-import { startInProcessFederation } from '../helpers/in-process-federation.js';
+import { getOrUndefined, startInProcessFederation } from '../helpers/in-process-federation.js';
 
 /**
  * A Work being deleted while its cluster's API enablements are incomplete (Karmada writes them empty
@@ -29,15 +27,6 @@ const fed = await startInProcessFederation('execution-deletion', {
 t.teardown(() => fed.stop());
 const api = fed.cp.admin;
 const member = fed.member('member1');
-
-async function getOrUndefined(client: HttpClient, path: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get(path);
-  } catch (err) {
-    if (isApiError(err, 404)) return undefined;
-    throw err;
-  }
-}
 
 /** Writes member1's Cluster status: Ready, with the enablements given (complete or, when empty, not). */
 async function writeClusterStatus(enablements: readonly unknown[]): Promise<void> {

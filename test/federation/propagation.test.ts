@@ -1,9 +1,9 @@
 import t from 'tap';
 import type { KubeObject } from '../../src/api/object.js';
-import { HttpClient, isApiError, resourcePath } from '../../src/client/client.js';
+import { HttpClient, resourcePath } from '../../src/client/client.js';
 import { workName } from '../../src/karmada/work-builder.js';
 import { eventually } from '../helpers/in-process-server.js';
-import { startInProcessFederation } from '../helpers/in-process-federation.js';
+import { getOrUndefined, startInProcessFederation } from '../helpers/in-process-federation.js';
 
 /**
  * Binding → Works → members → status, in process (issue 7): a control plane with every controller as
@@ -41,15 +41,6 @@ await eventually(t, 'three clusters Ready', async () => {
   const list = await api.list(resourcePath(CLUSTERS));
   return list.items.length === 3 && list.items.every((c) => conditionOf(c, 'Ready')?.status === 'True');
 }, 20_000);
-
-async function getOrUndefined(client: HttpClient, path: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get(path);
-  } catch (err) {
-    if (isApiError(err, 404)) return undefined;
-    throw err;
-  }
-}
 
 let serial = 0;
 async function namespace(): Promise<string> {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { HttpClient } from '../../src/client/client.js';
+import type { KubeObject } from '../../src/api/object.js';
+import { HttpClient, isApiError } from '../../src/client/client.js';
 import { joinCluster } from '../../src/cli/join-command.js';
 import { startControllers } from '../../src/controllers/manager.js';
 import type { RunningControllers } from '../../src/controllers/manager.js';
@@ -83,4 +84,14 @@ export async function startInProcessFederation(name: string, options: {
       return stopped;
     },
   };
+}
+
+/** The object at `path`, or undefined when it is not there (404). */
+export async function getOrUndefined(client: HttpClient, path: string): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(path);
+  } catch (err) {
+    if (isApiError(err, 404)) return undefined;
+    throw err;
+  }
 }
