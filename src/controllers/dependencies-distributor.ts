@@ -5,12 +5,13 @@ import type { ApiClient } from '../client/client.js';
 import { isApiError, resourcePath } from '../client/client.js';
 import { ControllerLoop, contextOf, LoopController } from '../client/controller-loop.js';
 import type { ControllerContext } from '../client/controller-loop.js';
+import { CacheIndex } from '../client/cache-index.js';
 import { objectKey } from '../client/informer.js';
 import type { Informer } from '../client/informer.js';
 import { RestMapper } from '../client/rest-mapper.js';
 import { DEPENDENCIES_ANNOTATION } from '../karmada/admission/binding.js';
 import { CLAIM_KINDS } from '../karmada/claims.js';
-import { DEPENDENCIES_DISTRIBUTOR_FINALIZER, attachedBinding, dependedByLabelKey, dependenciesOf, withSnapshot, withoutSnapshot } from '../karmada/dependencies.js';
+import { DEPENDED_BY_LABEL_PREFIX, DEPENDENCIES_DISTRIBUTOR_FINALIZER, attachedBinding, dependedByLabelKey, dependenciesOf, withSnapshot, withoutSnapshot } from '../karmada/dependencies.js';
 import type { BindingSnapshot, DependentObjectReference } from '../karmada/dependencies.js';
 import { RESOURCE_BINDINGS } from '../karmada/gvrs.js';
 
@@ -44,6 +45,10 @@ export class DependenciesDistributor extends LoopController {
   private readonly client: ApiClient;
   private readonly mapper: RestMapper;
   private readonly bindings: Informer;
+  /** Attached bindings by `<namespace>/<depended-by label key>`: what each parent is attached to. */
+  private readonly attachedByParent: CacheIndex;
+  /** propagateDeps bindings by the dependencies they recorded (`dependencyKey`): who waits for an object. */
+  private readonly parentsByDependency: CacheIndex;
   private readonly dependencyInformers = new Map<string, Informer>();
 
   constructor(options: DependenciesDistributorOptions) {
@@ -69,6 +74,18 @@ export class DependenciesDistributor extends LoopController {
         if (old === binding || old.metadata.generation !== binding.metadata.generation || old.metadata.deletionTimestamp !== binding.metadata.deletionTimestamp) parentChanged(binding);
       },
     });
+    this.attachedByParent = new CacheIndex(this.bindings, (binding) =>
+      Object.keys(binding.metadata.labels ?? {}).filter((label) => label.startsWith(DEPENDED_BY_LABEL_PREFIX)).map((label) => `${binding.metadata.namespace ?? ''}/${label}`),
+    );
+    this.parentsByDependency = new CacheIndex(this.bindings, (binding) => {
+      const recorded = binding.metadata.annotations?.[DEPENDENCIES_ANNOTATION];
+      if (specOf(binding)['propagateDeps'] !== true || !recorded) return [];
+      try {
+        return (JSON.parse(recorded) as DependentObjectReference[]).filter((d) => d.namespace === binding.metadata.namespace).map((d) => dependencyKey(d.kind, d.namespace, d.name));
+      } catch {
+        return []; // a hand-edited annotation: the next change of the binding rewrites it
+      }
+    });
     for (const { kind, resource } of DEPENDENCY_KINDS) {
       const informer = this.loop.informer(resourcePath(resource), { metadataOnly: true }).addHandlers({
         onAdd: (object) => this.dependencyAppeared(kind, object),
@@ -80,17 +97,7 @@ export class DependenciesDistributor extends LoopController {
 
   /** A dependency that appears after its workload: the parents that named it look again. */
   private dependencyAppeared(kind: string, object: KubeObject): void {
-    const key = dependencyKey(kind, object.metadata.namespace ?? '', object.metadata.name ?? '');
-    for (const binding of this.bindings.list()) {
-      if (binding.metadata.namespace !== object.metadata.namespace || specOf(binding)['propagateDeps'] !== true) continue;
-      const recorded = binding.metadata.annotations?.[DEPENDENCIES_ANNOTATION];
-      if (!recorded) continue;
-      try {
-        if ((JSON.parse(recorded) as DependentObjectReference[]).some((d) => dependencyKey(d.kind, d.namespace, d.name) === key)) this.loop.queue.add(objectKey(binding));
-      } catch {
-        // a hand-edited annotation: the next change of the binding rewrites it
-      }
-    }
+    for (const binding of this.parentsByDependency.get(dependencyKey(kind, object.metadata.namespace ?? '', object.metadata.name ?? ''))) this.loop.queue.add(objectKey(binding));
   }
 
   private bindingPath(namespace: string | undefined, name?: string): string {
@@ -184,8 +191,7 @@ export class DependenciesDistributor extends LoopController {
   private async detachAll(parent: KubeObject, keep: readonly DependentObjectReference[]): Promise<void> {
     const label = dependedByLabelKey(parent.metadata.namespace, parent.metadata.name ?? '');
     const kept = new Set(keep.map((d) => dependencyKey(d.kind, d.namespace, d.name)));
-    for (const attached of this.bindings.list()) {
-      if (attached.metadata.namespace !== parent.metadata.namespace || !(label in (attached.metadata.labels ?? {}))) continue;
+    for (const attached of this.attachedByParent.get(`${parent.metadata.namespace ?? ''}/${label}`)) {
       const resource = (specOf(attached)['resource'] ?? {}) as { kind?: string; namespace?: string; name?: string };
       if (kept.has(dependencyKey(resource.kind ?? '', resource.namespace ?? '', resource.name ?? ''))) continue;
       const requiredBy = withoutSnapshot(specOf(attached)['requiredBy'] as BindingSnapshot[] | undefined, parent.metadata.namespace, parent.metadata.name ?? '');

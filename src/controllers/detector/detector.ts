@@ -5,7 +5,9 @@ import type { KubeObject } from '../../api/object.js';
 import type { ApiClient, DiscoveredResource } from '../../client/client.js';
 import { isApiError, resourcePath } from '../../client/client.js';
 import { DiscoveredInformers, resourceKey } from '../../client/discovered-informers.js';
+import { CacheIndex } from '../../client/cache-index.js';
 import { Informer, objectKey } from '../../client/informer.js';
+import { LabelIndex } from '../../client/label-index.js';
 import { WorkQueue } from '../../client/work-queue.js';
 import type { ReconcileResult } from '../../client/work-queue.js';
 import { claimOf, claimPatch, CPP_CLAIM, hasClaim, PP_CLAIM } from '../../karmada/claims.js';
@@ -55,6 +57,12 @@ const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customre
 /** A queue key: the template's resource ("group/resource") and namespace/name. */
 const templateKey = (resource: string, object: KubeObject): string => `${resource}|${objectKey(object)}`;
 
+/** Index keys of a policy: per selector `<policy namespace>|<apiVersion>|<kind>|<name, or * when it names none>`. */
+function selectorKeys(policy: KubeObject): string[] {
+  const keys = resourceSelectors(policy).map((s) => `${policy.metadata.namespace ?? ''}|${String(s.apiVersion ?? '')}|${String(s.kind ?? '')}|${typeof s.name === 'string' && s.name !== '' ? s.name : '*'}`);
+  return [...new Set(keys)];
+}
+
 export class ResourceDetector {
   private readonly client: ApiClient;
   private readonly logger: Logger;
@@ -67,6 +75,11 @@ export class ResourceDetector {
   private readonly clusterOverrides: Informer;
   private readonly bindings: Informer;
   private readonly clusterBindings: Informer;
+  /** Policies by what their selectors can select: `<namespace>|<apiVersion>|<kind>|<name or *>`. */
+  private readonly policiesBySelector: Record<PolicyKind, CacheIndex>;
+  /** Bindings by the permanent id of the policy claiming them. */
+  private readonly bindingsByClaim: LabelIndex;
+  private readonly clusterBindingsByClaim: LabelIndex;
   private readonly crds: Informer;
   /** Templates changed by someone other than the detector since they were last reconciled. */
   private readonly changedByUser = new Set<string>();
@@ -96,6 +109,10 @@ export class ResourceDetector {
         onDelete: (policy) => this.policyChanged(kind, undefined, policy),
       });
     this.policies = { PropagationPolicy: policyInformer('PropagationPolicy'), ClusterPropagationPolicy: policyInformer('ClusterPropagationPolicy') };
+    this.policiesBySelector = {
+      PropagationPolicy: new CacheIndex(this.policies.PropagationPolicy, selectorKeys),
+      ClusterPropagationPolicy: new CacheIndex(this.policies.ClusterPropagationPolicy, selectorKeys),
+    };
     // Overrides a policy depends on: when one appears, the policy's templates may go on.
     const overrideChanged = (override: KubeObject) => this.overrideAppeared(override);
     this.overrides = new Informer(this.client, resourcePath(OVERRIDE_POLICIES), { ...informerOptions, metadataOnly: true }).addHandlers({ onAdd: overrideChanged });
@@ -103,6 +120,8 @@ export class ResourceDetector {
     const bindingGone = (binding: KubeObject) => this.bindingDeleted(binding);
     this.bindings = new Informer(this.client, resourcePath(RESOURCE_BINDINGS), informerOptions).addHandlers({ onDelete: bindingGone });
     this.clusterBindings = new Informer(this.client, resourcePath(CLUSTER_RESOURCE_BINDINGS), informerOptions).addHandlers({ onDelete: bindingGone });
+    this.bindingsByClaim = new LabelIndex(this.bindings, [PP_CLAIM.idLabel, CPP_CLAIM.idLabel]);
+    this.clusterBindingsByClaim = new LabelIndex(this.clusterBindings, [PP_CLAIM.idLabel, CPP_CLAIM.idLabel]);
     this.crds = new Informer(this.client, resourcePath(CRDS), informerOptions).addHandlers({
       onAdd: () => this.crdsChanged(),
       onUpdate: (old, crd) => {
@@ -181,7 +200,11 @@ export class ResourceDetector {
       for (const selector of resourceSelectors(candidate)) {
         for (const { resource, informer } of this.templates.entries()) {
           if (`${resource.group ? `${resource.group}/` : ''}${resource.version}` !== selector.apiVersion || resource.kind !== selector.kind) continue;
-          for (const template of informer.list()) {
+          // A selector naming its object needs no scan when the object's namespace is known too.
+          const name = typeof selector.name === 'string' ? selector.name : '';
+          const namespace = !resource.namespaced ? undefined : kind === 'PropagationPolicy' ? policy.metadata.namespace : typeof selector.namespace === 'string' && selector.namespace !== '' ? selector.namespace : null;
+          const named = name !== '' && namespace !== null ? informer.getByName(namespace, name) : undefined;
+          for (const template of name !== '' && namespace !== null ? (named ? [named] : []) : informer.list()) {
             const typed = this.typed(resource, template);
             if (kind === 'PropagationPolicy' && typed.metadata.namespace !== policy.metadata.namespace) continue;
             if (policyMatch(candidate, typed) > 0) this.queue.add(templateKey(resourceKey(resource), template));
@@ -193,7 +216,7 @@ export class ResourceDetector {
     const claim = kind === 'PropagationPolicy' ? PP_CLAIM : CPP_CLAIM;
     const id = policy.metadata.labels?.[claim.idLabel];
     if (!id) return;
-    for (const binding of [...this.bindings.list(), ...this.clusterBindings.list()]) {
+    for (const binding of [...this.bindingsByClaim.get(id), ...this.clusterBindingsByClaim.get(id)]) {
       if (binding.metadata.labels?.[claim.idLabel] === id) this.enqueueBindingTemplate(binding);
     }
   }
@@ -275,6 +298,13 @@ export class ResourceDetector {
     this.changedByUser.delete(key);
   }
 
+  /** The policies whose selectors can select the template: those naming it and those naming none of its kind. */
+  private candidatePolicies(kind: PolicyKind, namespace: string, template: KubeObject): Set<KubeObject> {
+    const prefix = `${namespace}|${template.apiVersion ?? ''}|${template.kind ?? ''}|`;
+    const index = this.policiesBySelector[kind];
+    return new Set([...index.get(prefix + (template.metadata.name ?? '')), ...index.get(`${prefix}*`)]);
+  }
+
   /**
    * The policy the template belongs to now (releasing a claim that no longer holds), undefined when
    * no policy selects it, 'wait' while its policy is being deleted.
@@ -282,9 +312,9 @@ export class ResourceDetector {
   private async choosePolicy(template: KubeObject, path: string): Promise<{ kind: PolicyKind; policy: KubeObject } | undefined | 'wait'> {
     const namespace = template.metadata.namespace;
     const best = (): { kind: PolicyKind; policy: KubeObject } | undefined => {
-      const pp = namespace ? bestPolicy(this.policies.PropagationPolicy.list().filter((p) => p.metadata.namespace === namespace), template) : undefined;
+      const pp = namespace ? bestPolicy(this.candidatePolicies('PropagationPolicy', namespace, template), template) : undefined;
       if (pp) return { kind: 'PropagationPolicy', policy: pp };
-      const cpp = bestPolicy(this.policies.ClusterPropagationPolicy.list(), template);
+      const cpp = bestPolicy(this.candidatePolicies('ClusterPropagationPolicy', '', template), template);
       return cpp ? { kind: 'ClusterPropagationPolicy', policy: cpp } : undefined;
     };
     const claim = claimOf(template);

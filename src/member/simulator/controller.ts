@@ -7,7 +7,7 @@ import type { Informer } from '../../client/informer.js';
 import { objectKey } from '../../client/informer.js';
 import { WorkQueue } from '../../client/work-queue.js';
 import type { ReconcileResult } from '../../client/work-queue.js';
-import type { CacheIndex } from './cache-index.js';
+import type { CacheIndex } from '../../client/cache-index.js';
 import { controllerRef } from './pods.js';
 import type { Pod } from './types.js';
 import { errorMessage } from './util.js';

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
-import { CacheIndex } from './cache-index.js';
+import { CacheIndex } from '../../client/cache-index.js';
 import type { Controller, ResourceName, SimContext } from './controller.js';
 import { RESOURCES, pathOf } from './controller.js';
 import { DaemonSetController } from './daemonset-controller.js';

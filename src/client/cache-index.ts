@@ -1,6 +1,6 @@
-import type { KubeObject } from '../../api/object.js';
-import type { Informer } from '../../client/informer.js';
-import { objectKey } from '../../client/informer.js';
+import type { KubeObject } from '../api/object.js';
+import type { Informer } from './informer.js';
+import { objectKey } from './informer.js';
 
 /**
  * A secondary index over an informer's cache (client-go's Indexer): index values computed from
