@@ -273,7 +273,9 @@ export class ResourceDetector {
       this.changedByUser.delete(key);
       return;
     }
-    let template = this.typed(entry.resource, cached);
+    // Its own metadata: releasing a claim updates the labels seen by the rest of this reconcile, never the cache's object.
+    const typed = this.typed(entry.resource, cached);
+    let template: KubeObject = { ...typed, metadata: { ...typed.metadata } };
     if (!isCandidateTemplate(template, this.skipped)) return;
     const path = resourcePath(entry.resource, template.metadata.namespace, template.metadata.name);
 
