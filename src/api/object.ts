@@ -71,21 +71,6 @@ export function deepClone<T>(value: T): T {
   return cloneValue(value) as T;
 }
 
-/**
- * A frozen deep copy: one value that many readers can share, none able to change it for the others
- * (a write to it throws in strict code, which all of Flotilla is).
- */
-export function frozenCopy<T>(value: T): T {
-  return deepFreeze(cloneValue(value)) as T;
-}
-
-function deepFreeze(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) for (const item of value) deepFreeze(item);
-  else for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
-  return Object.freeze(value);
-}
-
 function cloneValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {

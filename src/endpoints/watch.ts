@@ -222,13 +222,8 @@ class EventWriter {
   }
 
   writeEvent(type: WatchEventType, event: CachedEvent): void {
-    if (this.form.as === 'Object' && this.view.isStorage) {
-      // The stored form: lines reuse the cache's serialization; in-process watchers share one frozen copy.
-      if (this.sink.decoded) this.value({ type, object: event.sharedObject });
-      else this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
-      return;
-    }
-    this.write(type, event.object);
+    if (!this.sink.decoded && this.form.as === 'Object' && this.view.isStorage) this.line(`{"type":"${type}","object":${event.objectJson}}\n`);
+    else this.write(type, event.object);
   }
 
   /** One event with a stored object, shown at the watcher's version. */

@@ -1,4 +1,3 @@
-import { frozenCopy } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
 import type { Store, WatchEvent } from '../../storage/types.js';
@@ -14,7 +13,6 @@ export class CachedEvent {
   readonly prevObject: KubeObject | undefined;
   readonly revision: number;
   private json: string | undefined;
-  private shared: KubeObject | undefined;
 
   constructor(type: WatchEventType, key: string, object: KubeObject, prevObject: KubeObject | undefined, revision: number) {
     this.type = type;
@@ -22,12 +20,6 @@ export class CachedEvent {
     this.object = object;
     this.prevObject = prevObject;
     this.revision = revision;
-  }
-
-  /** One frozen copy of the object for every in-process watcher of its stored form (made on first use). */
-  get sharedObject(): KubeObject {
-    this.shared ??= frozenCopy(this.object);
-    return this.shared;
   }
 
   get objectJson(): string {
