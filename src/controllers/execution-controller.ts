@@ -241,8 +241,15 @@ export class ExecutionController extends LoopController {
         `resource(kind=${manifest.kind ?? ''}, ${manifest.metadata.namespace ?? ''}/${manifest.metadata.name ?? ''}) already exists in the cluster ${clusterName} and the ${CONFLICT_RESOLUTION_ANNOTATION} strategy value is empty, Karmada will not manage this resource`,
       );
     }
-    const update = retainMemberFields(manifest, observed);
-    const updated = await client.update(path, update, { signal: this.loop.signal });
+    let updated: KubeObject;
+    try {
+      updated = await client.update(path, retainMemberFields(manifest, observed), { signal: this.loop.signal });
+    } catch (err) {
+      if (!isApiError(err, 409)) throw err;
+      // The member informer was behind (the member's own controllers write the object too): once more on the live object.
+      const live = await client.get(path, { signal: this.loop.signal });
+      updated = await client.update(path, retainMemberFields(manifest, live), { signal: this.loop.signal });
+    }
     this.written.set(key, { manifest: desired, version: versionOf(updated) });
     this.stats.updates++;
     return true;

@@ -2,7 +2,7 @@ import { jsonEqual } from '../api/merge-patch.js';
 import { deepClone } from '../api/object.js';
 import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/client.js';
-import { resourcePath } from '../client/client.js';
+import { isApiError, resourcePath } from '../client/client.js';
 import { WORK_ID_LABEL, prepareWorkManifests } from '../karmada/admission/work.js';
 import { WORKS } from '../karmada/gvrs.js';
 
@@ -49,17 +49,30 @@ export function updatedWork(existing: KubeObject, wanted: KubeObject): KubeObjec
   return { ...existing, metadata, spec: prepared['spec'] };
 }
 
-/** Creates `wanted`, or updates `existing` (the informer's copy) when it differs. */
+/**
+ * Creates `wanted`, or updates `existing` (the informer's copy) when it differs. A conflict means the
+ * copy was behind (the execution and status controllers write the Work's status meanwhile): the live
+ * Work is read and the update made on it, a few times, rather than failing the whole binding.
+ */
 export async function writeWork(client: ApiClient, wanted: KubeObject, existing: KubeObject | undefined, signal?: AbortSignal): Promise<WorkWriteResult> {
   const options = signal ? { signal } : {};
   if (!existing) {
     await client.create(workPath(wanted.metadata.namespace), wanted, options);
     return 'created';
   }
-  const updated = updatedWork(existing, wanted);
-  if (!updated) return 'unchanged';
-  await client.update(workPath(existing.metadata.namespace, existing.metadata.name), updated, options);
-  return 'updated';
+  const path = workPath(existing.metadata.namespace, existing.metadata.name);
+  let current = existing;
+  for (let attempt = 0; ; attempt++) {
+    const updated = updatedWork(current, wanted);
+    if (!updated) return 'unchanged';
+    try {
+      await client.update(path, updated, options);
+      return 'updated';
+    } catch (err) {
+      if (attempt >= 2 || !isApiError(err, 409)) throw err;
+    }
+    current = await client.get(path, options);
+  }
 }
 
 /**
