@@ -88,7 +88,13 @@ function inMember(t: Test, member: Where, args: readonly string[], what: string,
   return eventually(t, `${member}: ${what}`, async () => {
     last = await getJson(member, args);
     return last && want(last) ? last : undefined;
-  }, PROPAGATION_TIMEOUT_MS, async () => ({ last: last ?? 'not found' }));
+  }, PROPAGATION_TIMEOUT_MS, async () => {
+    // On failure, also what the control plane holds for it: its Work's generation and conditions.
+    const workName = last?.metadata.annotations?.['work.karmada.io/name'];
+    const workNamespace = last?.metadata.annotations?.['work.karmada.io/namespace'];
+    const work = workName && workNamespace ? await getJson('control-plane', ['works.work.karmada.io', workName, '-n', workNamespace]) : undefined;
+    return { last: last ?? 'not found', ...(work ? { work: { generation: work.metadata.generation, status: work['status'] } } : {}) };
+  });
 }
 
 function goneFromMember(t: Test, member: Where, args: readonly string[], what: string, timeoutMs = PROPAGATION_TIMEOUT_MS): Promise<boolean | undefined> {
