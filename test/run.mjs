@@ -39,15 +39,24 @@ if (tap.code !== 0 && (!summary || failed === 0)) failed++; // tap failed withou
 
 // The failures again, each with the subtests it sits in, so the end of a long log names them.
 const failures = failedAssertions(tap.output);
-if (failures.length > 0) process.stdout.write(`== failed (${failures.length})\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
+if (failures.length > 0) {
+  // The first failure's diagnostics (what was found instead), short enough to stay in the log's tail.
+  const details = failures[0].diag.split('\n').slice(0, 24).map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+  if (details.some((l) => l.trim() !== '')) process.stdout.write(`== first failure: ${failures[0].path}\n${details.join('\n')}\n`);
+  process.stdout.write(`== failed (${failures.length})\n${failures.map((f) => `- ${f.path}`).join('\n')}\n`);
+}
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exitCode = failed === 0 ? 0 : 1;
 
-/** "file > subtest > … > assertion" for every `not ok` leaf in tap's output (parents failing only because a child did are left out). */
+/**
+ * "file > subtest > … > assertion" for every `not ok` leaf in tap's output (parents failing only
+ * because a child did are left out), each with its YAML diagnostics block.
+ */
 function failedAssertions(output) {
   const stack = [];
   const found = [];
-  for (const line of output.split('\n')) {
+  const lines = output.split('\n');
+  for (const [index, line] of lines.entries()) {
     const subtest = /^( *)# Subtest: (.*)$/.exec(line);
     if (subtest) {
       const depth = subtest[1].length / 4;
@@ -60,7 +69,15 @@ function failedAssertions(output) {
     const depth = failure[1].length / 4;
     const path = [...stack.slice(0, depth), failure[2]].join(' > ');
     // A parent's `not ok` repeats its own subtest name after its children's failures: keep the leaves.
-    if (!found.some((f) => f.startsWith(`${path} > `))) found.push(path);
+    if (!found.some((f) => f.path.startsWith(`${path} > `))) found.push({ path, diag: diagnosticsAfter(lines, index, failure[1]) });
   }
   return found;
+}
+
+/** The `---` … `...` block tap prints under the `not ok` line at `index`, without its markers. */
+function diagnosticsAfter(lines, index, indent) {
+  if (lines[index + 1] !== `${indent}  ---`) return '';
+  const block = [];
+  for (let i = index + 2; i < lines.length && lines[i] !== `${indent}  ...`; i++) block.push(lines[i].slice(indent.length + 2));
+  return block.join('\n');
 }
