@@ -57,6 +57,8 @@ export interface Federation {
   memberKubectl(member: string, minor: string, args: readonly string[], options?: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** The members' fault-injection endpoint (POST /members/<name>/pause|resume|not-ready|ready|remove-nodes). */
   admin(method: 'GET' | 'POST', path: string): Promise<{ code: number; body: unknown }>;
+  /** The last few log lines of serve or of the member process (pino JSON, warn and above), without the fields every line has. */
+  lastLogLines(proc: 'serve' | 'member', count?: number): string[];
   /** SIGTERM to every process (SIGKILL after 10 s); returns the exit codes of serve and member. */
   stop(): Promise<{ serve: number | null; member: number | null }>;
 }
@@ -137,10 +139,22 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         const res = await fetch(`${adminUrl}${path}`, { method, signal: AbortSignal.timeout(10_000) });
         return { code: res.status, body: JSON.parse(await res.text()) as unknown };
       },
+      lastLogLines: (which, count = 6) => lastLogLines(which === 'serve' ? serve : memberProc, count),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+function lastLogLines(proc: Proc, count: number): string[] {
+  return `${proc.stdout}\n${proc.stderr}`.split('\n').filter((l) => l.startsWith('{')).slice(-count).map((line) => {
+    try {
+      const { level: _level, time: _time, pid: _pid, hostname: _hostname, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify(rest).slice(0, 240);
+    } catch {
+      return line.slice(0, 240);
+    }
+  });
 }

@@ -45,7 +45,7 @@ async function getJson(member: string | undefined, args: readonly string[]): Pro
   return JSON.parse(result.stdout) as KubeObject;
 }
 
-async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T | undefined> {
+async function eventually<T>(t: Test, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, diag?: () => Promise<Record<string, unknown>>): Promise<T | undefined> {
   const before = Date.now();
   let lastError: unknown;
   const value = await pollUntil(check, timeoutMs, 150, (last) => (lastError = last));
@@ -53,8 +53,17 @@ async function eventually<T>(t: Test, what: string, check: () => Promise<T | und
     t.pass(`${what} (${Date.now() - before} ms)`);
     return value;
   }
-  t.fail(`${what} (not within ${timeoutMs} ms)`, lastError !== undefined ? { lastError: String(lastError) } : {});
+  t.fail(`${what} (not within ${timeoutMs} ms)`, { ...(lastError !== undefined ? { lastError: String(lastError) } : {}), ...(diag ? await diag().catch((err: unknown) => ({ diagError: String(err) })) : {}), serveLog: fed.lastLogLines('serve'), memberLog: fed.lastLogLines('member') });
   return undefined;
+}
+
+/** In brief, for a failure: web in member1 and member1's Work of it. */
+async function member1Web(): Promise<Record<string, unknown>> {
+  const d = await getJson('member1', ['deploy', 'web', '-n', 'default']);
+  const workName = d?.metadata.annotations?.['work.karmada.io/name'];
+  const work = workName ? await getJson(undefined, ['works.work.karmada.io', workName, '-n', 'karmada-es-member1']) : undefined;
+  const conditions = ((statusOf(work)['conditions'] ?? []) as { type: string; status: string; reason?: string; observedGeneration?: number }[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'}`);
+  return { member1: d ? { generation: d.metadata.generation, replicas: specOf(d)['replicas'], status: statusOf(d) } : 'not found', work: work ? { generation: work.metadata.generation, conditions } : 'not found' };
 }
 
 const binding = () => getJson(undefined, ['rb', 'web-deployment', '-n', 'default']);
@@ -111,7 +120,7 @@ t.test('member2 goes away: tainted NoExecute, evicted gracefully, its replicas m
   await eventually(t, 'the scheduler moves its replicas: member1:4', async () => targets(await binding()) === 'member1:4');
   const during = await binding();
   t.ok(((specOf(during)['gracefulEvictionTasks'] ?? []) as Task[]).length === 1 || statusOf(await getJson('member1', ['deploy', 'web', '-n', 'default']))['readyReplicas'] === 4, 'the task stays while member1 is not yet running all 4');
-  await eventually(t, 'member1 runs all 4 replicas', async () => statusOf(await getJson('member1', ['deploy', 'web', '-n', 'default']))['readyReplicas'] === 4);
+  await eventually(t, 'member1 runs all 4 replicas', async () => statusOf(await getJson('member1', ['deploy', 'web', '-n', 'default']))['readyReplicas'] === 4, 30_000, member1Web);
   t.comment(`replicas moved ${Date.now() - pausedAt} ms after member2 went away`);
   await eventually(t, 'the task goes once member1 is healthy (before the 60 s grace period)', async () => {
     const b = await binding();
@@ -132,5 +141,5 @@ t.test('member2 goes away: tainted NoExecute, evicted gracefully, its replicas m
   await eventually(t, 'the control plane shows 4/4 from member1 alone', async () => {
     const d = await getJson(undefined, ['deploy', 'web', '-n', 'default']);
     return statusOf(d)['readyReplicas'] === 4 && statusOf(d)['replicas'] === 4;
-  });
+  }, 30_000, async () => ({ template: statusOf(await getJson(undefined, ['deploy', 'web', '-n', 'default'])), binding: statusOf(await binding())['aggregatedStatus'], ...(await member1Web()) }));
 });

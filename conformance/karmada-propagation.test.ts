@@ -96,25 +96,13 @@ function inMember(t: Test, member: Where, args: readonly string[], what: string,
     return {
       member: last ? { rv: last.metadata.resourceVersion, generation: last.metadata.generation, replicas: specOf(last)['replicas'], images: containersOf(last).map((c) => c.image), observedGeneration: statusOf(last)['observedGeneration'] } : 'not found',
       work: work ? { generation: work.metadata.generation, images: workImages(work), conditions: ((statusOf(work)['conditions'] ?? []) as (Condition & { observedGeneration?: number })[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'}`) } : 'not found',
-      serveLog: lastLogLines(fed.serve.stdout + fed.serve.stderr),
-      memberLog: lastLogLines(fed.memberProc.stdout + fed.memberProc.stderr),
+      serveLog: fed.lastLogLines('serve'),
+      memberLog: fed.lastLogLines('member'),
     };
   });
 }
 
 const workImages = (work: KubeObject): unknown[] => (((specOf(work)['workload'] as { manifests?: KubeObject[] } | undefined)?.manifests ?? []).flatMap((m) => containersOf(m).map((c) => c.image)));
-
-/** The last few log lines (pino JSON, warn and above), without the fields every line has. */
-function lastLogLines(output: string, count = 6): string[] {
-  return output.split('\n').filter((l) => l.startsWith('{')).slice(-count).map((line) => {
-    try {
-      const { level: _level, time: _time, pid: _pid, hostname: _hostname, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      return JSON.stringify(rest).slice(0, 240);
-    } catch {
-      return line.slice(0, 240);
-    }
-  });
-}
 
 function goneFromMember(t: Test, member: Where, args: readonly string[], what: string, timeoutMs = PROPAGATION_TIMEOUT_MS): Promise<boolean | undefined> {
   return eventually(t, `${member}: ${what} is gone`, async () => (await getJson(member, args)) === undefined, timeoutMs);
@@ -164,7 +152,7 @@ t.test('samples/nginx: Deployment + PropagationPolicy + OverridePolicy', async (
   // A new template generation: the members follow, and rollout status waits for them.
   await kubectlOk(t, ['set', 'image', 'deployment/nginx', 'nginx=nginx:1.27', '-n', 'default']);
   const rollout2 = await kubectlAt('control-plane', ['rollout', 'status', 'deployment/nginx', '-n', 'default', '--timeout=60s']);
-  t.equal(rollout2.code, 0, 'rollout status completes after kubectl set image', { stdout: rollout2.stdout.slice(-600), stderr: rollout2.stderr, serveLog: lastLogLines(fed.serve.stdout + fed.serve.stderr, 10) });
+  t.equal(rollout2.code, 0, 'rollout status completes after kubectl set image', { stdout: rollout2.stdout.slice(-600), stderr: rollout2.stderr, serveLog: fed.lastLogLines('serve', 10) });
   for (const member of ['member1', 'member2'] as const) {
     await inMember(t, member, ['deploy', 'nginx', '-n', 'default'], 'runs the new image nginx:1.27', (d) => containersOf(d)[0]?.image === 'nginx:1.27');
   }

@@ -78,6 +78,12 @@ function failedAssertions(output) {
 function diagnosticsAfter(lines, index, indent) {
   if (lines[index + 1] !== `${indent}  ---`) return '';
   const block = [];
-  for (let i = index + 2; i < lines.length && lines[i] !== `${indent}  ...`; i++) block.push(lines[i].slice(indent.length + 2));
+  let skipping = false;
+  for (let i = index + 2; i < lines.length && lines[i] !== `${indent}  ...`; i++) {
+    const line = lines[i].slice(indent.length + 2);
+    // Where in the test file it failed is in the failure's name already; the rest is what was seen.
+    if (/^\S/.test(line)) skipping = /^(at|stack|source):/.test(line);
+    if (!skipping) block.push(line);
+  }
   return block.join('\n');
 }

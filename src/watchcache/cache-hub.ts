@@ -100,6 +100,7 @@ export class CacheHub implements CacheFeed {
           await Promise.all([...this.caches.values()].map((cache) => cache.reset(this.delivered).catch(() => undefined)));
           this.wake();
         } else {
+          this.watch.close();
           this.logger.warn({ err: String(err) }, 'storage watch failed; resuming');
           await new Promise((resolve) => setTimeout(resolve, backoffMs));
           backoffMs = Math.min(backoffMs * 2, 5_000);

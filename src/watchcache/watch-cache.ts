@@ -190,7 +190,24 @@ export class WatchCache {
         this.eventsHead = 0;
       }
     }
-    for (const [watcher, after] of this.watchers) if (event.revision > after) watcher.onEvent(event);
+    for (const [watcher, after] of this.watchers) if (event.revision > after) this.notify(watcher, event);
+  }
+
+  /**
+   * One watcher's event. A watcher that throws is failed and dropped, alone: the exception must not
+   * reach the hub, which would deliver the same change again — to every watcher — and stall on it.
+   */
+  private notify(watcher: CacheWatcher, event: CachedEvent): void {
+    try {
+      watcher.onEvent(event);
+    } catch (err) {
+      this.watchers.delete(watcher);
+      try {
+        watcher.onError(errors.internal(`the watch failed at resourceVersion ${event.revision}: ${err instanceof Error ? err.message : String(err)}`));
+      } catch {
+        // nothing more can be told to this watcher
+      }
+    }
   }
 
   private failWatchers(error: Error): void {
