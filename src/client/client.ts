@@ -585,7 +585,7 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-/** Newline-delimited JSON events from a watch response; unparsable lines are skipped. */
+/** Newline-delimited JSON events from a watch response. */
 async function* watchEvents(open: () => Promise<IncomingMessage>): AsyncGenerator<WatchEvent> {
   const res = await open();
   try {
@@ -629,15 +629,20 @@ async function* localWatchEvents(open: () => Promise<LocalStream>): AsyncGenerat
   }
 }
 
+/**
+ * One event line. A line that is not an event ends the watch with an error (as client-go's decoder
+ * does) rather than being skipped: the watcher resumes from the last event it did get, so nothing is
+ * silently lost.
+ */
 function parseEvent(line: string): WatchEvent | undefined {
   if (!line.trim()) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return undefined;
+    throw new Error(`the watch stream sent a line that is not JSON: ${line.slice(0, 200)}`);
   }
-  if (!isPlainObject(value) || typeof value['type'] !== 'string' || !isPlainObject(value['object'])) return undefined;
+  if (!isPlainObject(value) || typeof value['type'] !== 'string' || !isPlainObject(value['object'])) throw new Error(`the watch stream sent a line that is not a watch event: ${line.slice(0, 200)}`);
   return { type: value['type'] as WatchEventType, object: normalizeObject(value['object']) };
 }
 

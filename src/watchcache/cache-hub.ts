@@ -1,4 +1,4 @@
-import type { Store, Watch } from '../../storage/types.js';
+import type { Store, Watch, WatchEvent } from '../../storage/types.js';
 import { isStorageError } from '../../storage/errors.js';
 import type { StoreLogger } from '../../storage/logger.js';
 import { silentLogger } from '../../storage/logger.js';
@@ -86,7 +86,7 @@ export class CacheHub implements CacheFeed {
       try {
         for await (const change of this.watch) {
           backoffMs = 100;
-          this.caches.get(resourcePrefix(change.key))?.deliver(change);
+          this.deliver(change);
           this.delivered = change.revision;
           this.wake();
         }
@@ -106,6 +106,19 @@ export class CacheHub implements CacheFeed {
           backoffMs = Math.min(backoffMs * 2, 5_000);
         }
       }
+    }
+  }
+
+  /**
+   * One change to its cache. Nothing a change holds may stop the hub: resuming would deliver the same
+   * change again and fail again, and every watch of the server would stall on it. (Watchers that throw
+   * are dropped by their cache; this catches what is left, e.g. a stored value that is not JSON.)
+   */
+  private deliver(change: WatchEvent): void {
+    try {
+      this.caches.get(resourcePrefix(change.key))?.deliver(change);
+    } catch (err) {
+      this.logger.error({ key: change.key, revision: change.revision, err: String(err) }, 'a stored change could not be cached; watchers of its resource miss it');
     }
   }
 

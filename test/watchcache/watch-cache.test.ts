@@ -51,3 +51,27 @@ t.test('a watcher that throws is dropped alone; the others and the hub go on', a
   t.same(healthy.filter((e) => !e.startsWith('late')), ['ADDED a', 'ADDED b', 'ADDED c', 'MODIFIED a'], 'a watcher before it got every change once, in order');
   t.same(healthy.filter((e) => e.startsWith('late')), ['late ADDED a', 'late ADDED b', 'late ADDED c', 'late MODIFIED a'], 'a watcher after it too');
 });
+
+t.test('a stored value that cannot be decoded is logged and skipped; the hub goes on', async (t) => {
+  const dir = await tempDir('watch-cache');
+  const store = await openEmbeddedStore({ dataDir: dir.path });
+  const logged: string[] = [];
+  const logger = { debug() {}, info() {}, warn() {}, error: (_: object, msg: string) => void logged.push(msg) };
+  const hub = new CacheHub(store, { logger });
+  t.teardown(async () => {
+    hub.stop();
+    await store.close();
+    await dir.remove();
+  });
+  await hub.ready;
+  const cache = hub.cache(PREFIX);
+  await cache.ready;
+  const seen: string[] = [];
+  await cache.watch(cache.revision, { onEvent: (e: CachedEvent) => seen.push(e.object.metadata.name ?? ''), onError: () => seen.push('error') });
+
+  await store.create(`${PREFIX}default/broken`, Buffer.from('{not json'));
+  const { revision } = await store.create(`${PREFIX}default/fine`, object('fine', 'x'));
+  t.ok(await hub.caughtUp(revision, 5_000), 'the change after it is delivered');
+  t.same(seen, ['fine'], 'the watcher gets the good change');
+  t.equal(logged.length, 1, 'the bad one is logged once');
+});

@@ -47,7 +47,15 @@ export class CrdServing {
     const { objects, revision } = cache.snapshot();
     for (const crd of objects) this.apply(crd);
     this.unsubscribe = await cache.watch(revision, {
-      onEvent: (event) => (event.type === 'DELETED' ? this.remove(event.object) : this.apply(event.object)),
+      onEvent: (event) => {
+        // One CRD that cannot be served must not stop the others from being followed.
+        try {
+          if (event.type === 'DELETED') this.remove(event.object);
+          else this.apply(event.object);
+        } catch (err) {
+          this.logger.error({ crd: event.object.metadata.name, err: String(err) }, 'serving a CustomResourceDefinition failed');
+        }
+      },
       onError: (err) => this.logger.error({ err: String(err) }, 'CRD watch failed'),
     });
   }
