@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { openEmbeddedStore } from '../../storage/embedded/embedded-store.js';
 import { encodeObject } from '../../src/registry/codec.js';
 import { CacheHub } from '../../src/watchcache/cache-hub.js';
@@ -14,10 +15,12 @@ import { tempDir } from '../helpers/temp-dir.js';
 const PREFIX = '/registry/core/configmaps/';
 const object = (name: string, data: string) => encodeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { v: data } });
 
-t.test('a watcher that throws is dropped alone; the others and the hub go on', async (t) => {
+/** An embedded store in a temp dir, a hub over it (its error log collected), and the ConfigMaps cache, ready. */
+async function openHub(t: Test) {
   const dir = await tempDir('watch-cache');
   const store = await openEmbeddedStore({ dataDir: dir.path });
-  const hub = new CacheHub(store);
+  const logged: string[] = [];
+  const hub = new CacheHub(store, { logger: { info() {}, warn() {}, error: (_: object, msg: string) => void logged.push(msg) } });
   t.teardown(async () => {
     hub.stop();
     await store.close();
@@ -26,6 +29,11 @@ t.test('a watcher that throws is dropped alone; the others and the hub go on', a
   await hub.ready;
   const cache = hub.cache(PREFIX);
   await cache.ready;
+  return { store, hub, cache, logged };
+}
+
+t.test('a watcher that throws is dropped alone; the others and the hub go on', async (t) => {
+  const { store, hub, cache } = await openHub(t);
 
   const healthy: string[] = [];
   const failures: string[] = [];
@@ -53,19 +61,7 @@ t.test('a watcher that throws is dropped alone; the others and the hub go on', a
 });
 
 t.test('a stored value that cannot be decoded is logged and skipped; the hub goes on', async (t) => {
-  const dir = await tempDir('watch-cache');
-  const store = await openEmbeddedStore({ dataDir: dir.path });
-  const logged: string[] = [];
-  const logger = { debug() {}, info() {}, warn() {}, error: (_: object, msg: string) => void logged.push(msg) };
-  const hub = new CacheHub(store, { logger });
-  t.teardown(async () => {
-    hub.stop();
-    await store.close();
-    await dir.remove();
-  });
-  await hub.ready;
-  const cache = hub.cache(PREFIX);
-  await cache.ready;
+  const { store, hub, cache, logged } = await openHub(t);
   const seen: string[] = [];
   await cache.watch(cache.revision, { onEvent: (e: CachedEvent) => seen.push(e.object.metadata.name ?? ''), onError: () => seen.push('error') });
 
