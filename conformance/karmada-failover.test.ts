@@ -62,7 +62,7 @@ async function member1Web(): Promise<Record<string, unknown>> {
   const d = await getJson('member1', ['deploy', 'web', '-n', 'default']);
   const workName = d?.metadata.annotations?.['work.karmada.io/name'];
   const work = workName ? await getJson(undefined, ['works.work.karmada.io', workName, '-n', 'karmada-es-member1']) : undefined;
-  const conditions = ((statusOf(work)['conditions'] ?? []) as { type: string; status: string; reason?: string; observedGeneration?: number }[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'}`);
+  const conditions = ((statusOf(work)['conditions'] ?? []) as { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'} ${c.message ?? ''}`);
   return { member1: d ? { generation: d.metadata.generation, replicas: specOf(d)['replicas'], status: statusOf(d) } : 'not found', work: work ? { generation: work.metadata.generation, conditions } : 'not found' };
 }
 

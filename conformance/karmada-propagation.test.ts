@@ -95,7 +95,7 @@ function inMember(t: Test, member: Where, args: readonly string[], what: string,
     const work = workName && workNamespace ? await getJson('control-plane', ['works.work.karmada.io', workName, '-n', workNamespace]) : undefined;
     return {
       member: last ? { rv: last.metadata.resourceVersion, generation: last.metadata.generation, replicas: specOf(last)['replicas'], images: containersOf(last).map((c) => c.image), observedGeneration: statusOf(last)['observedGeneration'] } : 'not found',
-      work: work ? { generation: work.metadata.generation, images: workImages(work), conditions: ((statusOf(work)['conditions'] ?? []) as (Condition & { observedGeneration?: number })[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'}`) } : 'not found',
+      work: work ? { generation: work.metadata.generation, images: workImages(work), conditions: ((statusOf(work)['conditions'] ?? []) as (Condition & { observedGeneration?: number })[]).map((c) => `${c.type}=${c.status} ${c.reason ?? ''} g${c.observedGeneration ?? '?'} ${c.message ?? ''}`) } : 'not found',
       serveLog: fed.lastLogLines('serve'),
       memberLog: fed.lastLogLines('member'),
     };
